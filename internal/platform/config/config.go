@@ -1,0 +1,326 @@
+// Package config loads and validates Mitra's configuration from flags and
+// MITRA_* environment variables. Flags win over the environment. Load returns
+// a value; there is no package-level configuration.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environments.
+const (
+	EnvDevelopment = "development"
+	EnvProduction  = "production"
+)
+
+// Products a deployment can serve.
+const (
+	ProductPersona = "persona"
+	ProductAgent   = "agent"
+)
+
+// Config is the whole server configuration.
+type Config struct {
+	Addr            string
+	DataDir         string
+	Env             string
+	DatabaseURL     string // secret: contains credentials
+	DatabaseSchema  string
+	RedisURL        string // secret: may contain credentials
+	LogFormat       string // text | json
+	LogLevel        slog.Level
+	LogFile         string
+	CORSOrigins     []string
+	Products        []string
+	TrustedProxies  []netip.Prefix
+	MaxBodyBytes    int64
+	RequestTimeout  time.Duration
+	ShutdownTimeout time.Duration
+}
+
+// Production reports whether the server runs in production.
+func (c Config) Production() bool { return c.Env == EnvProduction }
+
+// HasProduct reports whether the product is enabled.
+func (c Config) HasProduct(p string) bool { return slices.Contains(c.Products, p) }
+
+// SQLitePath is the database file used when no database URL is set.
+func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "mitra.db") }
+
+// LogValue renders the configuration for logs with secrets masked.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("addr", c.Addr),
+		slog.String("env", c.Env),
+		slog.String("data_dir", c.DataDir),
+		slog.String("database", c.DatabaseDisplay()),
+		slog.String("database_schema", c.DatabaseSchema),
+		slog.String("redis", RedactURL(c.RedisURL)),
+		slog.Any("products", c.Products),
+		slog.Any("cors_origins", c.CORSOrigins),
+	)
+}
+
+// DatabaseDisplay names the database without credentials.
+func (c Config) DatabaseDisplay() string {
+	if c.DatabaseURL == "" {
+		return "sqlite:" + c.SQLitePath()
+	}
+	return RedactURL(c.DatabaseURL)
+}
+
+// RedactURL removes the password (and any query string, which may carry
+// secrets) from a URL for display.
+func RedactURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable url)"
+	}
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	u.RawQuery = ""
+	return u.String()
+}
+
+// setting describes one configuration value: its flag, its variable, its
+// default, its help and how to apply a string to the Config.
+type setting struct {
+	flag, env, def, help string
+	secret               bool
+	apply                func(*Config, string) error
+}
+
+func settings() []setting {
+	return []setting{
+		{"addr", "MITRA_ADDR", ":8012", "address to listen on (host:port)", false, func(c *Config, v string) error {
+			if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+				return errors.New("must be host:port, for example :8012")
+			}
+			c.Addr = v
+			return nil
+		}},
+		{"data-dir", "MITRA_DATA_DIR", "./data", "directory for the SQLite database and local media", false, func(c *Config, v string) error {
+			if strings.TrimSpace(v) == "" {
+				return errors.New("must not be empty")
+			}
+			c.DataDir = v
+			return nil
+		}},
+		{"env", "MITRA_ENV", EnvDevelopment, "development | production", false, func(c *Config, v string) error {
+			if v != EnvDevelopment && v != EnvProduction {
+				return errors.New("must be development or production")
+			}
+			c.Env = v
+			return nil
+		}},
+		{"database-url", "MITRA_DATABASE_URL", "", "PostgreSQL URL (postgres://...); empty means SQLite in the data dir", true, func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+				return errors.New("must be a postgres:// URL with a host")
+			}
+			c.DatabaseURL = v
+			return nil
+		}},
+		{"database-schema", "MITRA_DATABASE_SCHEMA", "", "PostgreSQL schema to use (created if missing)", false, func(c *Config, v string) error {
+			if v != "" && !identifier.MatchString(v) {
+				return errors.New("must be a lower-case SQL identifier (letters, digits, _; at most 63)")
+			}
+			c.DatabaseSchema = v
+			return nil
+		}},
+		{"redis-url", "MITRA_REDIS_URL", "", "Redis URL (redis://...) for shared limits and revocation; empty means in memory", true, func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
+				return errors.New("must be a redis://, rediss:// or unix:// URL")
+			}
+			c.RedisURL = v
+			return nil
+		}},
+		{"log-format", "MITRA_LOG_FORMAT", "", "text | json (default: text in development, json in production)", false, func(c *Config, v string) error {
+			if v != "" && v != "text" && v != "json" {
+				return errors.New("must be text or json")
+			}
+			c.LogFormat = v
+			return nil
+		}},
+		{"log-level", "MITRA_LOG_LEVEL", "info", "debug | info | warn | error", false, func(c *Config, v string) error {
+			return c.LogLevel.UnmarshalText([]byte(v))
+		}},
+		{"log-file", "MITRA_LOG_FILE", "", "also write JSON logs to this file, rotated at 10 MB with 5 backups", false, func(c *Config, v string) error {
+			c.LogFile = v
+			return nil
+		}},
+		{"cors-origins", "MITRA_CORS_ORIGINS", "", "comma-separated origins allowed by CORS (https://app.example.com); empty allows none", false, func(c *Config, v string) error {
+			c.CORSOrigins = nil
+			for _, o := range splitList(v) {
+				if o == "*" {
+					c.CORSOrigins = append(c.CORSOrigins, o)
+					continue
+				}
+				u, err := url.Parse(o)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+					return fmt.Errorf("%q is not an origin like https://app.example.com", o)
+				}
+				c.CORSOrigins = append(c.CORSOrigins, u.Scheme+"://"+u.Host)
+			}
+			return nil
+		}},
+		{"products", "MITRA_PRODUCTS", "persona,agent", "products to serve: persona, agent or both", false, func(c *Config, v string) error {
+			c.Products = nil
+			for _, p := range splitList(v) {
+				if p != ProductPersona && p != ProductAgent {
+					return fmt.Errorf("unknown product %q (persona, agent)", p)
+				}
+				if !slices.Contains(c.Products, p) {
+					c.Products = append(c.Products, p)
+				}
+			}
+			if len(c.Products) == 0 {
+				return errors.New("must name at least one product")
+			}
+			return nil
+		}},
+		{"trusted-proxies", "MITRA_TRUSTED_PROXIES", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is believed", false, func(c *Config, v string) error {
+			c.TrustedProxies = nil
+			for _, s := range splitList(v) {
+				p, err := netip.ParsePrefix(s)
+				if err != nil {
+					a, err2 := netip.ParseAddr(s)
+					if err2 != nil {
+						return fmt.Errorf("%q is not a CIDR or address", s)
+					}
+					p = netip.PrefixFrom(a, a.BitLen())
+				}
+				c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+			}
+			return nil
+		}},
+		{"max-body-bytes", "MITRA_MAX_BODY_BYTES", "1048576", "largest request body accepted, in bytes", false, func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1024 {
+				return errors.New("must be an integer of at least 1024")
+			}
+			c.MaxBodyBytes = n
+			return nil
+		}},
+		{"request-timeout", "MITRA_REQUEST_TIMEOUT", "60s", "longest a non-streaming request may take", false, durationInto(func(c *Config) *time.Duration { return &c.RequestTimeout })},
+		{"shutdown-timeout", "MITRA_SHUTDOWN_TIMEOUT", "30s", "how long shutdown waits for in-flight requests", false, durationInto(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	}
+}
+
+var identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+func durationInto(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return errors.New("must be a positive duration like 30s")
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Error is a configuration error naming the variable (and flag) at fault.
+type Error struct {
+	Env, Flag string
+	Err       error
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("invalid %s (--%s): %v", e.Env, e.Flag, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Load reads the configuration: each setting from its flag in args when
+// given, else from its environment variable, else its default. It returns
+// flag.ErrHelp after printing usage when args ask for help, and an *Error
+// naming the variable when a value is invalid. Extra positional arguments
+// are returned.
+func Load(name string, getenv func(string) string, args []string, usage io.Writer) (Config, []string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(usage)
+	all := settings()
+	values := make([]*string, len(all))
+	for i, s := range all {
+		help := fmt.Sprintf("%s (env %s)", s.help, s.env)
+		def := s.def
+		if s.secret {
+			help += " [secret]"
+		}
+		values[i] = fs.String(s.flag, "", help+defaultNote(def))
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(usage, "Usage: mitra %s [flags]\n\nFlags (each also read from its environment variable):\n", name)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, nil, err
+	}
+	var c Config
+	for i, s := range all {
+		v := *values[i]
+		if v == "" {
+			v = getenv(s.env)
+		}
+		if v == "" {
+			v = s.def
+		}
+		if err := s.apply(&c, v); err != nil {
+			return Config{}, nil, &Error{Env: s.env, Flag: s.flag, Err: err}
+		}
+	}
+	if c.LogFormat == "" {
+		c.LogFormat = "text"
+		if c.Production() {
+			c.LogFormat = "json"
+		}
+	}
+	if c.DatabaseSchema != "" && c.DatabaseURL == "" {
+		return Config{}, nil, &Error{Env: "MITRA_DATABASE_SCHEMA", Flag: "database-schema", Err: errors.New("needs MITRA_DATABASE_URL (schemas are a PostgreSQL feature)")}
+	}
+	return c, fs.Args(), nil
+}
+
+func defaultNote(def string) string {
+	if def == "" {
+		return ""
+	}
+	return " (default " + def + ")"
+}
