@@ -1,0 +1,57 @@
+package httpx
+
+import (
+	"context"
+	"net/netip"
+	"time"
+
+	"mitra/internal/platform/apperr"
+)
+
+// Info describes the request in flight. The middleware puts one in the
+// context; inner layers fill in what they learn (the route, the user) so
+// the access log and metrics can report it.
+type Info struct {
+	ID        string
+	ClientIP  netip.Addr
+	Start     time.Time
+	Route     string // the matched route pattern, e.g. "GET /api/v1/users/{user_id}"
+	UserID    string
+	ErrorCode apperr.Code
+}
+
+type infoKey struct{}
+
+// InfoFrom returns the request's Info, or nil outside a request.
+func InfoFrom(ctx context.Context) *Info {
+	info, _ := ctx.Value(infoKey{}).(*Info)
+	return info
+}
+
+// WithInfo returns a context carrying info.
+func WithInfo(ctx context.Context, info *Info) context.Context {
+	return context.WithValue(ctx, infoKey{}, info)
+}
+
+// RequestID returns the request id in ctx, or "".
+func RequestID(ctx context.Context) string {
+	if info := InfoFrom(ctx); info != nil {
+		return info.ID
+	}
+	return ""
+}
+
+// ClientIP returns the client address determined by the middleware.
+func ClientIP(ctx context.Context) netip.Addr {
+	if info := InfoFrom(ctx); info != nil {
+		return info.ClientIP
+	}
+	return netip.Addr{}
+}
+
+// SetUser records the authenticated user for the access log.
+func SetUser(ctx context.Context, userID string) {
+	if info := InfoFrom(ctx); info != nil {
+		info.UserID = userID
+	}
+}
