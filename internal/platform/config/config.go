@@ -273,8 +273,12 @@ func (e *Error) Unwrap() error { return e.Err }
 // flag.ErrHelp after printing usage when args ask for help, and an *Error
 // naming the variable when a value is invalid. Extra positional arguments
 // are returned.
-func Load(name string, getenv func(string) string, args []string, usage io.Writer) (Config, []string, error) {
+// extra, when not nil, adds a command's own flags to the flag set.
+func Load(name string, getenv func(string) string, args []string, usage io.Writer, extra func(*flag.FlagSet)) (Config, []string, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	if extra != nil {
+		extra(fs)
+	}
 	fs.SetOutput(usage)
 	all := settings()
 	values := make([]*string, len(all))

@@ -119,6 +119,10 @@ func humaProblem(ctx context.Context, status int, msg string, errs []error) *Pro
 		if errors.As(err, &ae) {
 			return NewProblem(ctx, ae)
 		}
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return StatusProblem(ctx, http.StatusRequestEntityTooLarge, "request body larger than "+strconv.FormatInt(tooLarge.Limit, 10)+" bytes")
+		}
 	}
 	if status >= 500 {
 		// A handler returned a plain error: log it, hide it.

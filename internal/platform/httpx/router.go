@@ -16,6 +16,11 @@ func Router(mux *http.ServeMux) http.Handler {
 			return
 		}
 		if info := InfoFrom(r.Context()); info != nil {
+			// "GET /api/v1/users/{user_id}" -> "/api/v1/users/{user_id}":
+			// the method is reported on its own.
+			if i := strings.IndexByte(pattern, ' '); i >= 0 {
+				pattern = pattern[i+1:]
+			}
 			info.Route = pattern
 		}
 		mux.ServeHTTP(w, r)
@@ -31,7 +36,7 @@ func unrouted(w http.ResponseWriter, r *http.Request, h http.Handler) {
 		allow := probe.header.Get("Allow")
 		w.Header().Set("Allow", allow)
 		WriteProblem(w, StatusProblem(r.Context(), http.StatusMethodNotAllowed,
-			"method "+r.Method+" not allowed here; allowed: "+strings.ReplaceAll(allow, ",", ", ")))
+			"method "+r.Method+" not allowed here; allowed: "+allow))
 		return
 	}
 	WriteProblem(w, StatusProblem(r.Context(), http.StatusNotFound, "no such resource"))
