@@ -31,7 +31,7 @@ const (
 )
 
 // op describes an operation: method, path, id, summary, tag and the error
-// statuses it documents beyond the defaults.
+// statuses it may answer besides 500, which every operation documents.
 func op(method, path, id, summary, tag string, errs ...int) huma.Operation {
 	return huma.Operation{
 		Method:      method,
@@ -39,6 +39,6 @@ func op(method, path, id, summary, tag string, errs ...int) huma.Operation {
 		OperationID: id,
 		Summary:     summary,
 		Tags:        []string{tag},
-		Errors:      errs,
+		Errors:      append(errs, http.StatusInternalServerError),
 	}
 }
