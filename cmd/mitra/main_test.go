@@ -280,4 +280,3 @@ func TestMigrateCommand(t *testing.T) {
 		t.Fatalf("status after down: %s", out)
 	}
 }
-
