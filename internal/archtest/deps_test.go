@@ -51,7 +51,8 @@ func listPackages(t *testing.T) []pkg {
 func layer(path string) (name, domain string) {
 	rel := strings.TrimPrefix(path, module+"/")
 	switch {
-	case strings.HasPrefix(rel, "cmd/"):
+	case strings.HasPrefix(rel, "cmd/"), strings.HasPrefix(rel, "bench/"):
+		// Benchmarks start the real server in-process, as cmd does.
 		return "cmd", ""
 	case rel == "internal/server" || strings.HasPrefix(rel, "internal/server/"):
 		return "server", ""
@@ -107,6 +108,7 @@ func TestLayerNames(t *testing.T) {
 		"mitra/internal/auth":                     "domain",
 		"mitra/internal/insurance/razorpay":       "domain-sub",
 		"mitra/internal/platform/database/dbtest": "platform",
+		"mitra/bench/cmd/baseline":                "cmd",
 	}
 	for path, want := range cases {
 		if got, _ := layer(path); got != want {

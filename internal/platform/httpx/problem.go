@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -31,6 +32,8 @@ type Problem struct {
 	Code      apperr.Code         `json:"code" example:"invalid" doc:"Stable machine-readable error code"`
 	RequestID string              `json:"request_id,omitempty" example:"0193a0c4-6f1e-7c5e-9d2a-3b8f1f0e9a11" doc:"The request id, also in the X-Request-Id header"`
 	Errors    []apperr.FieldError `json:"errors,omitempty" doc:"Invalid fields"`
+
+	retryAfter time.Duration
 }
 
 // Error implements error.
@@ -48,7 +51,7 @@ func (p *Problem) ContentType(string) string { return ProblemContentType }
 func NewProblem(ctx context.Context, err error) *Problem {
 	p := &Problem{Type: "about:blank"}
 	if e, ok := apperr.As(err); ok {
-		p.Status, p.Code, p.Detail, p.Errors = e.HTTPStatus(), e.Code, e.Message, e.Fields
+		p.Status, p.Code, p.Detail, p.Errors, p.retryAfter = e.HTTPStatus(), e.Code, e.Message, e.Fields, e.RetryAfter
 		if p.Status >= 500 && e.Err != nil {
 			logging.FromContext(ctx).Error("request failed", "code", e.Code, "err", e.Err)
 		}
@@ -76,10 +79,21 @@ func (p *Problem) finish(ctx context.Context) {
 	}
 }
 
+// RetryAfterSeconds is the Retry-After value of the problem ("" if none).
+func (p *Problem) RetryAfterSeconds() string {
+	if p.retryAfter <= 0 {
+		return ""
+	}
+	return strconv.Itoa(int(max(1, (p.retryAfter+time.Second-1)/time.Second)))
+}
+
 // WriteProblem writes p as the response.
 func WriteProblem(w http.ResponseWriter, p *Problem) {
 	body, _ := json.Marshal(p)
 	h := w.Header()
+	if ra := p.RetryAfterSeconds(); ra != "" {
+		h.Set("Retry-After", ra)
+	}
 	h.Set("Content-Type", ProblemContentType)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("Cache-Control", "no-store")
@@ -105,7 +119,11 @@ func InstallHumaErrors() {
 			if hctx != nil {
 				ctx = hctx.Context()
 			}
-			return humaProblem(ctx, status, msg, errs)
+			p := humaProblem(ctx, status, msg, errs)
+			if ra := p.RetryAfterSeconds(); ra != "" && hctx != nil {
+				hctx.SetHeader("Retry-After", ra)
+			}
+			return p
 		}
 		huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
 			return humaProblem(context.Background(), status, msg, errs)
