@@ -276,7 +276,7 @@ func TestMigrateCommand(t *testing.T) {
 	if out := run("migrate", "down"); !strings.Contains(out, "rolled back mitra") {
 		t.Fatalf("down: %s", out)
 	}
-	if out := run("migrate", "status"); !strings.Contains(out, "0001_app_settings.sql                    pending") {
-		t.Fatalf("status after down: %s", out)
+	if out := run("migrate", "status"); strings.Count(out, " pending\n") != 1 || !strings.Contains(out, "0001_app_settings.sql") {
+		t.Fatalf("status after down: want exactly the newest migration pending:\n%s", out)
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/riverqueue/river"
 
 	"mitra/internal/platform/config"
 	"mitra/internal/platform/database"
@@ -62,6 +61,9 @@ Usage:
   mitra [serve] [flags]          serve the API (default)
   mitra migrate up|down|status   apply, roll back one, or list migrations
   mitra openapi [--yaml]         print the OpenAPI 3.1 document
+  mitra admin create --email E --password P [--role super_admin|admin] [--name N]
+                                 create an administrator
+  mitra keys rotate              add a new token signing key
   mitra version                  print the version
 
 Run 'mitra COMMAND --help' for a command's flags. Every flag can also be
@@ -81,6 +83,10 @@ func (p program) run(ctx context.Context, args []string, getenv func(string) str
 		return migrateCmd(ctx, args, getenv, stdout, stderr)
 	case "openapi":
 		return openapiCmd(args, getenv, stdout, stderr)
+	case "admin":
+		return adminCmd(ctx, args, getenv, stdout, stderr)
+	case "keys":
+		return keysCmd(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "mitra", buildVersion())
 		return nil
@@ -122,38 +128,20 @@ func (p program) serve(ctx context.Context, args []string, getenv func(string) s
 	defer closeLog()
 	log.Info("starting mitra", "version", buildVersion(), "config", cfg)
 
-	db, err := openDB(ctx, cfg, log)
+	a, err := build(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	applied, err := migrations.Up(ctx, db)
-	if err != nil {
-		return err
-	}
-	for _, a := range applied {
-		log.Info("migration applied", "source", a.Source, "version", a.Version, "name", a.Name, "duration", a.Duration)
-	}
-
-	var rdb *redis.Client
-	if cfg.RedisURL != "" {
-		if rdb, err = openRedis(ctx, cfg.RedisURL); err != nil {
-			return err
-		}
-		defer rdb.Close()
-	}
-
-	workers := river.NewWorkers()
-	periodic := jobs.Platform(workers, db)
-	queue, err := jobs.New(db, jobs.Options{Workers: workers, Periodic: periodic, Logger: log.With("component", "jobs")})
-	if err != nil {
-		return err
-	}
+	defer a.close()
+	queue := a.queue
 	if err := queue.Start(ctx); err != nil {
 		return fmt.Errorf("jobs: start: %w", err)
 	}
+	keyCtx, stopKeys := context.WithCancel(context.Background())
+	defer stopKeys()
+	a.auth.StartKeyRefresh(keyCtx, time.Minute)
 
-	srv := server.New(server.Deps{Config: cfg, Version: buildVersion(), Logger: log, DB: db, Redis: rdb, Jobs: queue})
+	srv := server.New(server.Deps{Config: cfg, Version: buildVersion(), Logger: log, DB: a.db, Redis: a.rdb, Jobs: queue, Auth: a.auth, Limiter: a.limiter})
 	var handler http.Handler = srv
 	if p.wrap != nil {
 		handler = p.wrap(handler)
@@ -172,7 +160,7 @@ func (p program) serve(ctx context.Context, args []string, getenv func(string) s
 		stopQueue(queue, log)
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "database", db.Dialect(), "docs", "http://"+displayAddr(ln.Addr())+"/docs")
+	log.Info("listening", "addr", ln.Addr().String(), "database", a.db.Dialect(), "docs", "http://"+displayAddr(ln.Addr())+"/docs")
 	if p.listening != nil {
 		p.listening <- ln.Addr().String()
 	}

@@ -5,6 +5,9 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"mitra/internal/auth"
+	"mitra/internal/platform/access"
 )
 
 // routes lists the whole API surface. Each line names the method, path and
@@ -21,6 +24,39 @@ func (s *Server) routes() {
 	// Service description.
 	huma.Register(s.api, op(http.MethodGet, "/api/v1/meta", "meta", "Service name, version and enabled products", tagMeta), s.meta)
 
+	// Identity (PRODUCT.md P4): method, path, operation, permission, rate class.
+	a := auth.Handlers{S: s.deps.Auth}
+	route(s, op(post, "/api/v1/auth/register", "auth-register", "Create an account", tagAuth, 409, 422), access.Public, RateAuth, a.Register)
+	route(s, op(post, "/api/v1/auth/login", "auth-login", "Sign in with email, phone or agent code and password", tagAuth, 401, 403, 422), access.Public, RateAuth, a.Login)
+	route(s, op(post, "/api/v1/auth/send-otp", "auth-send-otp", "Send a one-time code by SMS", tagAuth, 422), access.Public, RateOTP, a.SendOTP)
+	route(s, op(post, "/api/v1/auth/verify-otp", "auth-verify-otp", "Check a one-time code: sign in, verify the phone or start a password reset", tagAuth, 400, 403, 422), access.Public, RateOTP, a.VerifyOTP)
+	route(s, op(post, "/api/v1/auth/refresh", "auth-refresh", "Exchange a refresh token for new tokens (rotating it)", tagAuth, 422), access.Public, RateAuth, a.Refresh)
+	route(s, op(post, "/api/v1/auth/password/reset", "auth-password-reset", "Set a new password with a reset token", tagAuth, 400, 422), access.Public, RateAuth, a.ResetPassword)
+	route(s, op(post, "/api/v1/auth/logout", "auth-logout", "End the current session", tagAuth), access.Authenticated, RateDefault, a.Logout)
+	route(s, op(get, "/api/v1/auth/me", "auth-me", "The signed-in account", tagAuth), access.Authenticated, RateDefault, a.Me)
+	route(s, op(post, "/api/v1/auth/password", "auth-password-change", "Change the password (ends other sessions)", tagAuth, 422), access.Authenticated, RateAuth, a.ChangePassword)
+	route(s, op(get, "/api/v1/auth/sessions", "auth-sessions", "The signed-in user's sessions (devices)", tagAuth), access.Authenticated, RateDefault, a.Sessions)
+	route(s, op(http.MethodDelete, "/api/v1/auth/sessions/{session_id}", "auth-session-revoke", "End one session", tagAuth, 404), access.Authenticated, RateDefault, a.RevokeSession)
+	route(s, op(http.MethodDelete, "/api/v1/auth/sessions", "auth-sessions-revoke", "End all other sessions (all with include_current)", tagAuth), access.Authenticated, RateDefault, a.RevokeSessions)
+	route(s, op(get, "/.well-known/jwks.json", "jwks", "Public keys that verify access tokens", tagAuth), access.Public, RateNone, a.JWKS)
+
+	// Users (P5). Ownership (self or administrator) is checked by the service.
+	route(s, op(get, "/api/v1/users/search", "users-search", "Search users", tagUsers, 422), access.UsersSearch, RateDefault, a.SearchUsers)
+	route(s, op(get, "/api/v1/users/{user_id}", "users-get", "A user (yourself, or anyone for administrators)", tagUsers, 404), access.Authenticated, RateDefault, a.GetUser)
+	route(s, op(put, "/api/v1/users/{user_id}", "users-update", "Change a user (role and status: administrators)", tagUsers, 404, 409, 422), access.Authenticated, RateDefault, a.UpdateUser)
+	route(s, op(http.MethodDelete, "/api/v1/users/{user_id}", "users-deactivate", "Deactivate a user and end their sessions", tagUsers, 404), access.Authenticated, RateDefault, a.DeleteUser)
+	route(s, op(get, "/api/v1/users/{user_id}/preferences", "users-preferences-get", "Notification and locale preferences", tagUsers, 404), access.Authenticated, RateDefault, a.GetPreferences)
+	route(s, op(put, "/api/v1/users/{user_id}/preferences", "users-preferences-put", "Replace preferences", tagUsers, 404, 422), access.Authenticated, RateDefault, a.PutPreferences)
+	route(s, op(get, "/api/v1/users/{user_id}/export", "users-export", "All of a user's data as JSON", tagUsers, 404), access.Authenticated, RateAuth, a.Export)
+	route(s, op(post, "/api/v1/users/{user_id}/erasure", "users-erase", "Erase (anonymise) a user's account", tagUsers, 404), access.Authenticated, RateAuth, a.Erase)
+
+	// Audit (P9) and feature flags (P10).
+	route(s, op(get, "/api/v1/audit", "audit-list", "The audit log, newest first", tagAdmin, 422), access.AuditRead, RateDefault, a.Audit)
+	route(s, op(get, "/api/v1/feature-flags", "flags-evaluate", "The caller's feature flags (ETag; 304 when unchanged)", tagFlags), access.Public, RateDefault, a.EvaluateFlags)
+	route(s, op(get, "/api/v1/feature-flags/definitions", "flags-list", "Every flag definition", tagFlags), access.FlagsManage, RateDefault, a.ListFlags)
+	route(s, op(put, "/api/v1/feature-flags/definitions/{key}", "flags-put", "Create or replace a flag", tagFlags, 422), access.FlagsManage, RateDefault, a.PutFlag)
+	route(s, op(http.MethodDelete, "/api/v1/feature-flags/definitions/{key}", "flags-delete", "Remove a flag's database definition", tagFlags, 404), access.FlagsManage, RateDefault, a.DeleteFlag)
+
 	// Prometheus metrics (text exposition format).
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.deps.Registry, promhttp.HandlerOpts{ErrorLog: nil}))
 }
@@ -28,6 +64,14 @@ func (s *Server) routes() {
 const (
 	tagHealth = "Health"
 	tagMeta   = "Meta"
+	tagAuth   = "Auth"
+	tagUsers  = "Users"
+	tagAdmin  = "Admin"
+	tagFlags  = "Feature flags"
+
+	get  = http.MethodGet
+	post = http.MethodPost
+	put  = http.MethodPut
 )
 
 // op describes an operation: method, path, id, summary, tag and the error

@@ -13,11 +13,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"mitra/internal/auth"
 	"mitra/internal/platform/config"
 	"mitra/internal/platform/database"
 	"mitra/internal/platform/httpx"
 	"mitra/internal/platform/jobs"
 	"mitra/internal/platform/logging"
+	"mitra/internal/platform/ratelimit"
 	"mitra/internal/platform/sysinfo"
 )
 
@@ -32,6 +34,8 @@ type Deps struct {
 	Jobs     *jobs.Queue   // nil when the node runs no workers
 	Registry *prometheus.Registry
 	Sampler  *sysinfo.Sampler
+	Auth     *auth.Service   // identity; nil only when printing the spec
+	Limiter  ratelimit.Store // rate limits; nil disables them
 }
 
 // Server is the HTTP API.
@@ -66,8 +70,16 @@ func New(d Deps) *Server {
 		MaxBodyBytes:   d.Config.MaxBodyBytes,
 		RequestTimeout: d.Config.RequestTimeout,
 		QuietPrefixes:  []string{"/health", "/api/v1/health", "/metrics"},
+		Authenticate:   authenticate(d.Auth),
 	})
 	return s
+}
+
+func authenticate(a *auth.Service) func(http.Handler) http.Handler {
+	if a == nil {
+		return nil
+	}
+	return a.Authenticate
 }
 
 // ServeHTTP serves the API through the middleware stack.

@@ -49,6 +49,11 @@ type Config struct {
 	MaxBodyBytes    int64
 	RequestTimeout  time.Duration
 	ShutdownTimeout time.Duration
+	EncryptionKeys  string // secret: "kid:base64,..." (first is primary)
+	SMSProvider     string // log | msg91
+	MSG91AuthKey    string // secret
+	MSG91TemplateID string
+	FeatureFlags    map[string]bool
 }
 
 // Production reports whether the server runs in production.
@@ -230,10 +235,44 @@ func settings() []setting {
 		}},
 		{"request-timeout", "MITRA_REQUEST_TIMEOUT", "60s", "longest a non-streaming request may take", false, durationInto(func(c *Config) *time.Duration { return &c.RequestTimeout })},
 		{"shutdown-timeout", "MITRA_SHUTDOWN_TIMEOUT", "30s", "how long shutdown waits for in-flight requests", false, durationInto(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+		{"encryption-keys", "MITRA_ENCRYPTION_KEYS", "", "keys for data at rest, kid:base64(32 bytes)[,kid:base64...], first is primary; required in production (development makes one in the data dir)", true, func(c *Config, v string) error {
+			c.EncryptionKeys = v
+			return nil
+		}},
+		{"sms-provider", "MITRA_SMS_PROVIDER", "log", "how one-time codes are sent: log (development only) or msg91", false, func(c *Config, v string) error {
+			if v != "log" && v != "msg91" {
+				return errors.New("must be log or msg91")
+			}
+			c.SMSProvider = v
+			return nil
+		}},
+		{"msg91-auth-key", "MITRA_MSG91_AUTH_KEY", "", "MSG91 auth key", true, func(c *Config, v string) error {
+			c.MSG91AuthKey = v
+			return nil
+		}},
+		{"msg91-template-id", "MITRA_MSG91_TEMPLATE_ID", "", "MSG91 OTP template id", false, func(c *Config, v string) error {
+			c.MSG91TemplateID = v
+			return nil
+		}},
+		{"feature-flags", "MITRA_FEATURE_FLAGS", "", "feature flag defaults, key=true|false[,...]; the database overrides them", false, func(c *Config, v string) error {
+			c.FeatureFlags = map[string]bool{}
+			for _, kv := range splitList(v) {
+				k, val, ok := strings.Cut(kv, "=")
+				on, err := strconv.ParseBool(val)
+				if !ok || err != nil || !flagName.MatchString(k) {
+					return fmt.Errorf("%q is not key=true or key=false", kv)
+				}
+				c.FeatureFlags[k] = on
+			}
+			return nil
+		}},
 	}
 }
 
-var identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+var (
+	identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+	flagName   = regexp.MustCompile(`^[a-z][a-z0-9_]{1,62}$`)
+)
 
 func durationInto(field func(*Config) *time.Duration) func(*Config, string) error {
 	return func(c *Config, v string) error {
@@ -315,6 +354,17 @@ func Load(name string, getenv func(string) string, args []string, usage io.Write
 		if c.Production() {
 			c.LogFormat = "json"
 		}
+	}
+	if c.Production() {
+		if c.EncryptionKeys == "" {
+			return Config{}, nil, &Error{Env: "MITRA_ENCRYPTION_KEYS", Flag: "encryption-keys", Err: errors.New("is required in production")}
+		}
+		if c.SMSProvider == "log" {
+			return Config{}, nil, &Error{Env: "MITRA_SMS_PROVIDER", Flag: "sms-provider", Err: errors.New("log writes codes to the log and sends nothing: not allowed in production")}
+		}
+	}
+	if c.SMSProvider == "msg91" && (c.MSG91AuthKey == "" || c.MSG91TemplateID == "") {
+		return Config{}, nil, &Error{Env: "MITRA_MSG91_AUTH_KEY", Flag: "msg91-auth-key", Err: errors.New("msg91 needs MITRA_MSG91_AUTH_KEY and MITRA_MSG91_TEMPLATE_ID")}
 	}
 	if c.DatabaseSchema != "" && c.DatabaseURL == "" {
 		return Config{}, nil, &Error{Env: "MITRA_DATABASE_SCHEMA", Flag: "database-schema", Err: errors.New("needs MITRA_DATABASE_URL (schemas are a PostgreSQL feature)")}

@@ -25,8 +25,37 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+var productionEnv = map[string]string{
+	"MITRA_ENV": "production", "MITRA_ENCRYPTION_KEYS": "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+	"MITRA_SMS_PROVIDER": "msg91", "MITRA_MSG91_AUTH_KEY": "key", "MITRA_MSG91_TEMPLATE_ID": "tpl",
+}
+
+func TestProductionRefusesDevelopmentShortcuts(t *testing.T) {
+	for name, bad := range map[string]string{"MITRA_SMS_PROVIDER": "log", "MITRA_ENCRYPTION_KEYS": ""} {
+		e := map[string]string{}
+		for k, v := range productionEnv {
+			e[k] = v
+		}
+		e[name] = bad
+		_, _, err := Load("serve", env(e), nil, io.Discard, nil)
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("production with %s=%q: %v", name, bad, err)
+		}
+	}
+}
+
+func TestFeatureFlagDefaults(t *testing.T) {
+	c, _, err := Load("serve", env(map[string]string{"MITRA_FEATURE_FLAGS": "voice_notes=true, dark_mode=false"}), nil, io.Discard, nil)
+	if err != nil || !c.FeatureFlags["voice_notes"] || c.FeatureFlags["dark_mode"] || len(c.FeatureFlags) != 2 {
+		t.Fatalf("%v %v", c.FeatureFlags, err)
+	}
+	if _, _, err := Load("serve", env(map[string]string{"MITRA_FEATURE_FLAGS": "x=maybe"}), nil, io.Discard, nil); err == nil {
+		t.Fatal("bad flag accepted")
+	}
+}
+
 func TestProductionDefaultsToJSON(t *testing.T) {
-	c, _, err := Load("serve", env(map[string]string{"MITRA_ENV": "production"}), nil, io.Discard, nil)
+	c, _, err := Load("serve", env(productionEnv), nil, io.Discard, nil)
 	if err != nil || c.LogFormat != "json" || !c.Production() {
 		t.Fatalf("%+v %v", c, err)
 	}

@@ -31,16 +31,22 @@ type Options struct {
 	// QuietPrefixes are paths logged at debug level (health probes,
 	// metrics scrapes) so they do not drown the access log.
 	QuietPrefixes []string
+	// Authenticate, when set, identifies the caller (inside recovery and
+	// CORS, before the body limit and the router).
+	Authenticate func(http.Handler) http.Handler
 }
 
 // Stack wraps h in Mitra's middleware, outermost first: request id and
 // client IP, access log and metrics, panic recovery, security headers,
-// CORS, body limit and write deadline.
+// CORS, authentication, body limit and write deadline.
 func Stack(h http.Handler, o Options) http.Handler {
 	if o.Logger == nil {
 		o.Logger = logging.Discard()
 	}
 	h = limits(h, o.MaxBodyBytes, o.RequestTimeout)
+	if o.Authenticate != nil {
+		h = o.Authenticate(h)
+	}
 	h = corsHandler(o.CORSOrigins).Handler(h)
 	h = securityHeaders(h, o.TrustedProxies)
 	h = recoverer(h)

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/riverqueue/river"
+
+	"mitra/internal/auth"
+	"mitra/internal/platform/access"
+	"mitra/internal/platform/config"
+	"mitra/internal/platform/database"
+	"mitra/internal/platform/jobs"
+	"mitra/internal/platform/migrations"
+	"mitra/internal/platform/ratelimit"
+	"mitra/internal/platform/sms"
+	"mitra/internal/platform/vault"
+)
+
+// app is everything a command may need, built from the configuration.
+// Wiring lives here only.
+type app struct {
+	cfg     config.Config
+	log     *slog.Logger
+	db      *database.DB
+	rdb     *redis.Client
+	vault   *vault.Keyring
+	limiter ratelimit.Store
+	revoked auth.Revocations
+	auth    *auth.Service
+	queue   *jobs.Queue
+	closers []func()
+}
+
+// close releases what build opened, last opened first.
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+}
+
+// build opens the database (migrating it), Redis, the vault and the
+// identity service, and prepares the job queue (not started).
+func build(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, err error) {
+	a = &app{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	if a.db, err = openDB(ctx, cfg, log); err != nil {
+		return a, err
+	}
+	a.closers = append(a.closers, func() { a.db.Close() })
+	applied, err := migrations.Up(ctx, a.db)
+	if err != nil {
+		return a, err
+	}
+	for _, m := range applied {
+		log.Info("migration applied", "source", m.Source, "version", m.Version, "name", m.Name, "duration", m.Duration)
+	}
+
+	if cfg.EncryptionKeys != "" {
+		if a.vault, err = vault.Parse(cfg.EncryptionKeys); err != nil {
+			return a, usageError{"invalid MITRA_ENCRYPTION_KEYS (--encryption-keys): " + err.Error()}
+		}
+	} else {
+		path := filepath.Join(cfg.DataDir, "encryption.key")
+		if a.vault, err = vault.LoadOrCreate(path); err != nil {
+			return a, fmt.Errorf("encryption key: %w", err)
+		}
+		log.Warn("using the development encryption key file; set MITRA_ENCRYPTION_KEYS in production", "path", path)
+	}
+
+	prefix := "mitra:"
+	if cfg.DatabaseSchema != "" {
+		prefix += cfg.DatabaseSchema + ":"
+	}
+	if cfg.RedisURL != "" {
+		if a.rdb, err = openRedis(ctx, cfg.RedisURL); err != nil {
+			return a, err
+		}
+		a.closers = append(a.closers, func() { a.rdb.Close() })
+		a.limiter = ratelimit.NewRedis(a.rdb, prefix)
+		rr := auth.NewRedisRevocations(a.rdb, prefix, time.Now, log.With("component", "revocations"))
+		a.closers = append(a.closers, rr.Close)
+		select {
+		case <-rr.Ready():
+		case <-time.After(5 * time.Second):
+			log.Warn("revocations: Redis not followed yet; continuing")
+		}
+		a.revoked = rr
+	} else {
+		a.limiter = ratelimit.NewMemory()
+		a.revoked = auth.NewMemoryRevocations(time.Now)
+	}
+
+	opts := auth.Options{SignupRole: access.Member}
+	if !cfg.HasProduct(config.ProductPersona) {
+		opts.SignupRole = access.Customer
+	}
+	keys, err := auth.NewKeySet(ctx, a.db, a.vault, time.Now, 2*15*time.Minute)
+	if err != nil {
+		return a, err
+	}
+	a.auth = auth.NewService(auth.Deps{DB: a.db, Vault: a.vault, Keys: keys, Revocations: a.revoked, Limiter: a.limiter, Now: time.Now, Logger: log}, opts)
+	a.auth.SetFlagDefaults(cfg.FeatureFlags)
+
+	sender, err := otpSender(cfg, log)
+	if err != nil {
+		return a, err
+	}
+	workers := river.NewWorkers()
+	periodic := jobs.Platform(workers, a.db)
+	periodic = append(periodic, a.auth.RegisterJobs(workers, sender)...)
+	if a.queue, err = jobs.New(a.db, jobs.Options{Workers: workers, Periodic: periodic, Logger: log.With("component", "jobs")}); err != nil {
+		return a, err
+	}
+	a.auth.Jobs = a.queue
+	return a, nil
+}
+
+func otpSender(cfg config.Config, log *slog.Logger) (sms.OTPSender, error) {
+	switch cfg.SMSProvider {
+	case "msg91":
+		return sms.NewMSG91(sms.MSG91Config{AuthKey: cfg.MSG91AuthKey, TemplateID: cfg.MSG91TemplateID})
+	case "log":
+		if cfg.Production() {
+			return nil, errors.New("MITRA_SMS_PROVIDER=log is not allowed in production")
+		}
+		return sms.LogSender{Logger: log.With("component", "sms")}, nil
+	}
+	return nil, fmt.Errorf("unknown SMS provider %q", cfg.SMSProvider)
+}
