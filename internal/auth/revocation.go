@@ -80,6 +80,9 @@ type RedisRevocations struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	ready  chan struct{}
+
+	mu  sync.Mutex
+	sub *redis.PubSub // the live subscription, closed by Close to unblock reads
 }
 
 // NewRedisRevocations starts following the shared denylist under prefix.
@@ -100,6 +103,11 @@ func (r *RedisRevocations) Ready() <-chan struct{} { return r.ready }
 // Close stops following the channel.
 func (r *RedisRevocations) Close() {
 	r.cancel()
+	r.mu.Lock()
+	if r.sub != nil {
+		_ = r.sub.Close() // a blocked read does not watch the context
+	}
+	r.mu.Unlock()
 	<-r.done
 }
 
@@ -123,6 +131,13 @@ func (r *RedisRevocations) follow(ctx context.Context) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		sub := r.rdb.Subscribe(ctx, r.ch)
+		r.mu.Lock()
+		r.sub = sub
+		r.mu.Unlock()
+		if ctx.Err() != nil { // Close ran before the subscription was recorded
+			_ = sub.Close()
+			return
+		}
 		// Subscribe first, then load: nothing published in between is lost.
 		if _, err := sub.Receive(ctx); err == nil && r.loadAll(ctx) == nil {
 			readyOnce()
