@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/riverqueue/river"
 
+	"mitra/internal/auth/authtest"
 	"mitra/internal/platform/config"
 	"mitra/internal/platform/database"
 	"mitra/internal/platform/database/dbtest"
@@ -22,17 +23,27 @@ import (
 
 func newServer(t *testing.T, db *database.DB, rdb *redis.Client) *server.Server {
 	t.Helper()
+	s, _ := newServerEnv(t, db, rdb, authtest.Memory)
+	return s
+}
+
+// newServerEnv builds the whole API on db with an identity service whose
+// clock the test controls.
+func newServerEnv(t *testing.T, db *database.DB, rdb *redis.Client, st authtest.Store) (*server.Server, *authtest.Env) {
+	t.Helper()
 	cfg, _, err := config.Load("test", func(string) string { return "" }, nil, io.Discard, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.DataDir = t.TempDir()
+	e := authtest.New(t, db, st)
 	workers := river.NewWorkers()
 	q, err := jobs.New(db, jobs.Options{Workers: workers, Periodic: jobs.Platform(workers, db)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return server.New(server.Deps{Config: cfg, Version: "v-test", DB: db, Redis: rdb, Jobs: q, Registry: prometheus.NewRegistry()})
+	return server.New(server.Deps{Config: cfg, Version: "v-test", DB: db, Redis: rdb, Jobs: q, Registry: prometheus.NewRegistry(),
+		Auth: e.Svc, Limiter: e.Limiter}), e
 }
 
 func get(t *testing.T, h http.Handler, path string) (*httptest.ResponseRecorder, map[string]any) {
@@ -126,7 +137,7 @@ func TestRedisHealth(t *testing.T) {
 	if w.Code != 503 || !strings.Contains(b["detail"].(string), "Redis") {
 		t.Fatalf("ready with Redis down: %d %v", w.Code, b)
 	}
-	w, b = get(t, newServer(t, db, down), "/api/v1/health/comprehensive")
+	w, b = get(t, newServer(t, dbtest.SQLite(t), down), "/api/v1/health/comprehensive")
 	if w.Code != 200 || b["status"] != "degraded" {
 		t.Fatalf("comprehensive with Redis down: %d %v", w.Code, b)
 	}
@@ -137,7 +148,7 @@ func TestRedisHealth(t *testing.T) {
 	}
 	up := redis.NewClient(opts)
 	defer up.Close()
-	_, b = get(t, newServer(t, db, up), "/api/v1/health/comprehensive")
+	_, b = get(t, newServer(t, dbtest.SQLite(t), up), "/api/v1/health/comprehensive")
 	if r := b["redis"].(map[string]any); r["status"] != "ok" {
 		t.Fatalf("redis up: %v", r)
 	}
