@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"mitra/internal/platform/access"
 	"mitra/internal/platform/apperr"
 	"mitra/internal/platform/audit"
+	"mitra/internal/platform/database/dbtest"
 )
 
 var ctx = context.Background()
@@ -746,4 +749,31 @@ func TestKeyRotation(t *testing.T) {
 			t.Fatalf("private key stored as %q", stored[:min(20, len(stored))])
 		}
 	})
+}
+
+// Unknown accounts cost the same password hash as wrong passwords, so
+// timing does not tell them apart. Measured with the production hash cost;
+// medians of several tries, compared with a wide margin.
+func TestAPI2LoginTimingUnknownVersusWrong(t *testing.T) {
+	e := authtest.New(t, dbtest.SQLite(t), authtest.Memory)
+	prod := auth.NewService(e.Svc.Deps, auth.Options{}) // default argon2id cost
+	if _, err := prod.Register(ctx, auth.RegisterInput{Email: "timing@example.com", Password: goodPassword, Name: "T"}, client("198.51.100.1")); err != nil {
+		t.Fatal(err)
+	}
+	median := func(identifier string) time.Duration {
+		var ds []time.Duration
+		for i := 0; i < 5; i++ {
+			start := time.Now()
+			_, err := prod.Login(ctx, auth.LoginInput{Identifier: identifier, Password: "wrong wrong wrong"}, client(fmt.Sprintf("203.0.113.%d", 100+i)))
+			ds = append(ds, time.Since(start))
+			wantCode(t, err, "invalid_credentials")
+		}
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		return ds[2]
+	}
+	known, unknown := median("timing@example.com"), median("nobody-here@example.com")
+	t.Logf("median wrong password %v, unknown account %v", known, unknown)
+	if unknown < known/2 || unknown > known*2 {
+		t.Fatalf("timings differ: wrong password %v, unknown account %v", known, unknown)
+	}
 }

@@ -168,7 +168,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput, c Client) (*Tokens, 
 		return nil, fmt.Errorf("auth: check password: %w", err)
 	}
 	if !ok || u == nil || u.passwordHash == nil || u.Status != StatusActive {
-		return nil, s.loginFailed(ctx, u, pairKey, acctKey)
+		return nil, s.loginFailed(ctx, u, subject, pairKey, acctKey)
 	}
 	if u.Role == access.Agent && u.AgentCode == nil {
 		return nil, &apperr.Error{Code: "agent_not_approved", Status: 403, Message: "your agent application has not been approved yet"}
@@ -186,7 +186,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput, c Client) (*Tokens, 
 	return out, err
 }
 
-func (s *Service) loginFailed(ctx context.Context, u *User, pairKey, acctKey string) error {
+func (s *Service) loginFailed(ctx context.Context, u *User, subject, pairKey, acctKey string) error {
 	pair, err := s.Limiter.Incr(ctx, pairKey+":n", failureWindow)
 	if err != nil {
 		return err
@@ -201,13 +201,16 @@ func (s *Service) loginFailed(ctx context.Context, u *User, pairKey, acctKey str
 	if d := backoff(int(acct), accountFreeFailures); d > 0 {
 		_ = s.Limiter.Block(ctx, acctKey, d)
 	}
+	// Every failure is audited, so both paths do the same work: real
+	// accounts by id; unknown identifiers only by their keyed hash (which
+	// still shows one identifier being sprayed, without storing it).
+	e := audit.Entry{Action: "auth.login_failed", TargetType: "login_identifier", TargetID: subject,
+		After: map[string]any{"failures_from_ip": pair, "failures": acct}}
 	if u != nil {
-		// Failed sign-ins of real accounts are audited; unknown identifiers
-		// are not stored anywhere.
-		if err := audit.Record(ctx, s.DB, audit.Entry{Action: "auth.login_failed", ActorID: u.ID, ActorRole: string(u.Role), TargetType: "user", TargetID: u.ID,
-			After: map[string]any{"failures_from_ip": pair, "failures": acct}}); err != nil {
-			return err
-		}
+		e.ActorID, e.ActorRole, e.TargetType, e.TargetID = u.ID, string(u.Role), "user", u.ID
+	}
+	if err := audit.Record(ctx, s.DB, e); err != nil {
+		return err
 	}
 	return errBadCredentials
 }

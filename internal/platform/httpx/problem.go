@@ -120,8 +120,11 @@ func InstallHumaErrors() {
 				ctx = hctx.Context()
 			}
 			p := humaProblem(ctx, status, msg, errs)
-			if ra := p.RetryAfterSeconds(); ra != "" && hctx != nil {
-				hctx.SetHeader("Retry-After", ra)
+			if hctx != nil {
+				hctx.SetHeader("Cache-Control", "no-store")
+				if ra := p.RetryAfterSeconds(); ra != "" {
+					hctx.SetHeader("Retry-After", ra)
+				}
 			}
 			return p
 		}
