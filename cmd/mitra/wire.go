@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/riverqueue/river"
 
+	"mitra/internal/ai"
 	"mitra/internal/auth"
 	"mitra/internal/platform/access"
 	"mitra/internal/platform/config"
@@ -34,6 +35,7 @@ type app struct {
 	revoked auth.Revocations
 	auth    *auth.Service
 	queue   *jobs.Queue
+	ai      *ai.Gateway
 	closers []func()
 }
 
@@ -122,6 +124,23 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, er
 		return a, err
 	}
 	a.auth.Jobs = a.queue
+
+	limits := map[access.Role]ai.RoleLimits{}
+	for r, l := range ai.DefaultLimits {
+		limits[r] = l
+	}
+	for role, l := range cfg.AILimits {
+		if !access.Role(role).Valid() {
+			return a, usageError{fmt.Sprintf("invalid MITRA_AI_LIMITS (--ai-limits): unknown role %q", role)}
+		}
+		limits[access.Role(role)] = ai.RoleLimits{RequestsPerMinute: l.RequestsPerMinute, DailyTokens: l.DailyTokens, MonthlyTokens: l.MonthlyTokens}
+	}
+	a.ai = ai.New(ai.Config{BaseURL: cfg.AIBaseURL, APIKey: cfg.AIAPIKey, DefaultModel: cfg.AIDefaultModel, Models: cfg.AIModels,
+		Fallbacks: cfg.AIFallbacks, AppURL: cfg.AIAppURL, AppName: cfg.AIAppName},
+		ai.Deps{DB: a.db, Limiter: a.limiter, Limits: limits, Logger: log.With("component", "ai")})
+	if !a.ai.Enabled() {
+		log.Warn("MITRA_AI_API_KEY not set: AI routes answer 503 ai_unavailable")
+	}
 	return a, nil
 }
 

@@ -133,6 +133,20 @@ type UpstreamHealth struct {
 	Status string `json:"status" enum:"ok,down,not_configured" example:"not_configured"`
 }
 
+func (s *Server) checkAI(ctx context.Context) UpstreamHealth {
+	if s.deps.AI == nil || !s.deps.AI.Enabled() {
+		return UpstreamHealth{Status: statusNotConfigured}
+	}
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	// The model list is cached, so this probe costs the upstream at most one
+	// call per cache period.
+	if err := s.deps.AI.Check(ctx); err != nil {
+		return UpstreamHealth{Status: statusDown}
+	}
+	return UpstreamHealth{Status: statusOK}
+}
+
 type readinessOutput struct {
 	Body struct {
 		Status   string         `json:"status" example:"ready"`
@@ -177,7 +191,7 @@ func (s *Server) healthComprehensive(ctx context.Context, _ *struct{}) (*compreh
 	b.Database = s.checkDatabase(ctx)
 	b.Redis = s.checkRedis(ctx)
 	b.Jobs = s.checkJobs(ctx)
-	b.AI = UpstreamHealth{Status: statusNotConfigured}
+	b.AI = s.checkAI(ctx)
 	b.System = s.deps.Sampler.Snapshot(ctx)
 	switch {
 	case b.Database.Status == statusDown:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -64,53 +65,108 @@ func route[I, O any](s *Server, o huma.Operation, perm access.Permission, rate R
 	huma.Register(s.api, o, h)
 }
 
-// require answers 401 or 403 before the handler when the caller lacks perm.
+// authorize returns why the caller may not use an operation needing perm,
+// or nil.
+func authorize(ctx context.Context, perm access.Permission) *apperr.Error {
+	if perm == access.Public {
+		return nil
+	}
+	p, ok := access.From(ctx)
+	if !ok {
+		return auth.AuthError(ctx)
+	}
+	if !p.Can(perm) {
+		return apperr.New(apperr.Forbidden, "you do not have permission to do this")
+	}
+	return nil
+}
+
+// rateCheck takes one event of the caller's budget in class c, setting the
+// RateLimit headers, and returns the refusal when the budget is spent.
+func (s *Server) rateCheck(ctx context.Context, c RateClass, setHeader func(k, v string)) *apperr.Error {
+	if s.deps.Limiter == nil || c.Name == "none" {
+		return nil
+	}
+	key, limit := "rl:"+c.Name+":ip:"+httpx.ClientIP(ctx).String(), c.PerIP
+	if p, ok := access.From(ctx); ok && !c.PerUser.IsZero() {
+		key, limit = "rl:"+c.Name+":user:"+p.UserID, c.PerUser
+	}
+	res, err := s.deps.Limiter.Allow(ctx, key, limit)
+	if err != nil {
+		// The limiter's store is down: serve rather than fail every request.
+		s.deps.Logger.Warn("rate limiter unavailable", "err", err)
+		return nil
+	}
+	setHeader("RateLimit-Limit", strconv.Itoa(limit.Burst))
+	setHeader("RateLimit-Remaining", strconv.Itoa(res.Remaining))
+	setHeader("RateLimit-Reset", strconv.Itoa(int((res.ResetAfter+time.Second-1)/time.Second)))
+	if !res.Allowed {
+		return &apperr.Error{Code: apperr.RateLimited, Message: "too many requests; slow down", RetryAfter: res.RetryAfter}
+	}
+	return nil
+}
+
+// require answers 401 or 403 before a huma handler when the caller lacks
+// perm.
 func (s *Server) require(perm access.Permission) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
-		if perm == access.Public {
-			next(ctx)
-			return
-		}
-		p, ok := access.From(ctx.Context())
-		if !ok {
-			ctx.SetHeader("WWW-Authenticate", `Bearer realm="mitra"`)
-			_ = huma.WriteErr(s.api, ctx, http.StatusUnauthorized, "", auth.AuthError(ctx.Context()))
-			return
-		}
-		if !p.Can(perm) {
-			_ = huma.WriteErr(s.api, ctx, http.StatusForbidden, "", apperr.New(apperr.Forbidden, "you do not have permission to do this"))
+		if e := authorize(ctx.Context(), perm); e != nil {
+			if e.HTTPStatus() == http.StatusUnauthorized {
+				ctx.SetHeader("WWW-Authenticate", `Bearer realm="mitra"`)
+			}
+			_ = huma.WriteErr(s.api, ctx, e.HTTPStatus(), "", e)
 			return
 		}
 		next(ctx)
 	}
 }
 
-// limit applies the route's rate class and sets the RateLimit headers.
+// limit applies the route's rate class to a huma operation.
 func (s *Server) limit(c RateClass) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
-		if s.deps.Limiter == nil {
-			next(ctx)
-			return
-		}
-		key, limit := "rl:"+c.Name+":ip:"+httpx.ClientIP(ctx.Context()).String(), c.PerIP
-		if p, ok := access.From(ctx.Context()); ok && !c.PerUser.IsZero() {
-			key, limit = "rl:"+c.Name+":user:"+p.UserID, c.PerUser
-		}
-		res, err := s.deps.Limiter.Allow(ctx.Context(), key, limit)
-		if err != nil {
-			// The limiter's store is down: serve rather than fail every request.
-			s.deps.Logger.Warn("rate limiter unavailable", "err", err)
-			next(ctx)
-			return
-		}
-		ctx.SetHeader("RateLimit-Limit", strconv.Itoa(limit.Burst))
-		ctx.SetHeader("RateLimit-Remaining", strconv.Itoa(res.Remaining))
-		ctx.SetHeader("RateLimit-Reset", strconv.Itoa(int((res.ResetAfter+time.Second-1)/time.Second)))
-		if !res.Allowed {
-			_ = huma.WriteErr(s.api, ctx, http.StatusTooManyRequests, "", &apperr.Error{Code: apperr.RateLimited,
-				Message: "too many requests; slow down", RetryAfter: res.RetryAfter})
+		if e := s.rateCheck(ctx.Context(), c, ctx.SetHeader); e != nil {
+			_ = huma.WriteErr(s.api, ctx, e.HTTPStatus(), "", e)
 			return
 		}
 		next(ctx)
 	}
+}
+
+// rawRoute registers a plain http.Handler (for streams and webhooks) with
+// the same permission and rate checks as route, and documents it in the
+// OpenAPI document with the given request and response body types.
+func (s *Server) rawRoute(o huma.Operation, perm access.Permission, rate RateClass, h http.Handler, reqBody, respBody any) {
+	o.Description = fmt.Sprintf("%s\n\n**Permission:** `%s`. **Rate limit:** %s.", o.Description, perm, rate.describe())
+	if perm != access.Public {
+		o.Security = []map[string][]string{{"bearer": {}}}
+	}
+	reg := s.api.OpenAPI().Components.Schemas
+	if reqBody != nil {
+		o.RequestBody = &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{
+			"application/json": {Schema: reg.Schema(reflect.TypeOf(reqBody), true, "")}}}
+	}
+	problem := &huma.MediaType{Schema: reg.Schema(reflect.TypeOf(httpx.Problem{}), true, "")}
+	o.Responses = map[string]*huma.Response{
+		"200": {Description: "OK", Content: map[string]*huma.MediaType{
+			"application/json":  {Schema: reg.Schema(reflect.TypeOf(respBody), true, "")},
+			"text/event-stream": {Schema: &huma.Schema{Type: "string", Description: "chat.completion.chunk events, then data: [DONE]"}},
+		}},
+		"default": {Description: "Error", Content: map[string]*huma.MediaType{httpx.ProblemContentType: problem}},
+	}
+	s.api.OpenAPI().AddOperation(&o)
+	s.mux.Handle(o.Method+" "+o.Path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if e := authorize(ctx, perm); e != nil {
+			if e.HTTPStatus() == http.StatusUnauthorized {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="mitra"`)
+			}
+			httpx.WriteError(w, r, e)
+			return
+		}
+		if e := s.rateCheck(ctx, rate, w.Header().Set); e != nil {
+			httpx.WriteError(w, r, e)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
 }

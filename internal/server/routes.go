@@ -2,10 +2,12 @@ package server
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"mitra/internal/ai"
 	"mitra/internal/auth"
 	"mitra/internal/platform/access"
 )
@@ -57,6 +59,18 @@ func (s *Server) routes() {
 	route(s, op(put, "/api/v1/feature-flags/definitions/{key}", "flags-put", "Create or replace a flag", tagFlags, 422), access.FlagsManage, RateDefault, a.PutFlag)
 	route(s, op(http.MethodDelete, "/api/v1/feature-flags/definitions/{key}", "flags-delete", "Remove a flag's database definition", tagFlags, 404), access.FlagsManage, RateDefault, a.DeleteFlag)
 
+	// AI gateway (P12, A1). Chat routes are plain handlers (they stream);
+	// the gateway applies each role's request rate and token quota itself.
+	g := ai.Handlers{G: s.deps.AI}
+	for _, prefix := range []string{"/api/ai", "/api/v1/ai"} {
+		id := "ai-" + strings.Trim(strings.ReplaceAll(prefix, "/", "-"), "-")
+		s.rawRoute(op(post, prefix+"/chat", id+"-chat", "Chat with a model (stream: true for server-sent events)", tagAI), access.Authenticated, RateNone, g.Chat(), ai.ChatRequest{}, ai.ChatAnswer{})
+		route(s, op(get, prefix+"/models", id+"-models", "Models offered here (OpenAI list shape)", tagAI, 503), access.Authenticated, RateDefault, g.ListModels)
+	}
+	s.rawRoute(op(post, "/api/v1/ai/chat/completions", "ai-chat-completions", "OpenAI-compatible chat completions (any OpenAI SDK, Mitra token as key)", tagAI), access.Authenticated, RateNone, g.Completions(), ai.ChatRequest{}, ai.Completion{})
+	route(s, op(get, "/api/v1/ai/usage", "ai-usage", "Your AI usage: totals, allowances, recent calls", tagAI), access.Authenticated, RateDefault, g.MyUsage)
+	route(s, op(get, "/api/v1/ai/usage/summary", "ai-usage-summary", "AI usage by user, model or day", tagAI, 422), access.AIUsageRead, RateDefault, g.Summary)
+
 	// Prometheus metrics (text exposition format).
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.deps.Registry, promhttp.HandlerOpts{ErrorLog: nil}))
 }
@@ -68,6 +82,7 @@ const (
 	tagUsers  = "Users"
 	tagAdmin  = "Admin"
 	tagFlags  = "Feature flags"
+	tagAI     = "AI"
 
 	get  = http.MethodGet
 	post = http.MethodPost

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"mitra/internal/ai"
 	"mitra/internal/auth"
 	"mitra/internal/platform/config"
 	"mitra/internal/platform/database"
@@ -36,6 +37,7 @@ type Deps struct {
 	Sampler  *sysinfo.Sampler
 	Auth     *auth.Service   // identity; nil only when printing the spec
 	Limiter  ratelimit.Store // rate limits; nil disables them
+	AI       *ai.Gateway     // AI gateway (answers ai_unavailable without a key)
 }
 
 // Server is the HTTP API.

@@ -61,14 +61,15 @@ const (
 	AuditRead   Permission = "audit:read"
 	FlagsManage Permission = "flags:manage"
 	HealthAdmin Permission = "health:admin"
+	AIUsageRead Permission = "ai:usage_read" // everyone's AI usage
 )
 
 // grants is the whole permission table. Authenticated callers also hold
 // Authenticated; ownership (a user acting on their own objects) is checked
 // by the domain on top of these.
 var grants = map[Role][]Permission{
-	SuperAdmin: {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin},
-	Admin:      {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin},
+	SuperAdmin: {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin, AIUsageRead},
+	Admin:      {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin, AIUsageRead},
 }
 
 // Can reports whether role r holds permission p.

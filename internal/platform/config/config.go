@@ -54,6 +54,22 @@ type Config struct {
 	MSG91AuthKey    string // secret
 	MSG91TemplateID string
 	FeatureFlags    map[string]bool
+
+	AIBaseURL      string
+	AIAPIKey       string // secret
+	AIDefaultModel string
+	AIModels       []string
+	AIFallbacks    []string
+	AIAppURL       string
+	AIAppName      string
+	AILimits       map[string]AILimit // by role
+}
+
+// AILimit is one role's AI allowance; 0 means unlimited.
+type AILimit struct {
+	RequestsPerMinute int
+	DailyTokens       int64
+	MonthlyTokens     int64
 }
 
 // Production reports whether the server runs in production.
@@ -252,6 +268,55 @@ func settings() []setting {
 		}},
 		{"msg91-template-id", "MITRA_MSG91_TEMPLATE_ID", "", "MSG91 OTP template id", false, func(c *Config, v string) error {
 			c.MSG91TemplateID = v
+			return nil
+		}},
+		{"ai-base-url", "MITRA_AI_BASE_URL", "https://openrouter.ai/api/v1", "OpenAI-compatible upstream (OpenRouter, Ollama, vLLM)", false, func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return errors.New("must be an http(s) URL")
+			}
+			c.AIBaseURL = strings.TrimRight(v, "/")
+			return nil
+		}},
+		{"ai-api-key", "MITRA_AI_API_KEY", "", "upstream API key; without it every AI route answers 503 ai_unavailable", true, func(c *Config, v string) error {
+			c.AIAPIKey = v
+			return nil
+		}},
+		{"ai-default-model", "MITRA_AI_DEFAULT_MODEL", "openai/gpt-4o-mini", "model used when a request names none", false, func(c *Config, v string) error {
+			c.AIDefaultModel = v
+			return nil
+		}},
+		{"ai-models", "MITRA_AI_MODELS", "", "comma-separated models callers may choose (empty: the default and fallbacks only)", false, func(c *Config, v string) error {
+			c.AIModels = splitList(v)
+			return nil
+		}},
+		{"ai-fallback-models", "MITRA_AI_FALLBACK_MODELS", "", "comma-separated models tried in order when the chosen one fails", false, func(c *Config, v string) error {
+			c.AIFallbacks = splitList(v)
+			return nil
+		}},
+		{"ai-app-url", "MITRA_AI_APP_URL", "", "OpenRouter attribution: HTTP-Referer", false, func(c *Config, v string) error {
+			c.AIAppURL = v
+			return nil
+		}},
+		{"ai-app-name", "MITRA_AI_APP_NAME", "Mitra", "OpenRouter attribution: X-Title", false, func(c *Config, v string) error {
+			c.AIAppName = v
+			return nil
+		}},
+		{"ai-limits", "MITRA_AI_LIMITS", "", "per-role AI limits, role:requests_per_minute:daily_tokens:monthly_tokens[,...] (0 = unlimited); unset roles keep their defaults", false, func(c *Config, v string) error {
+			c.AILimits = map[string]AILimit{}
+			for _, item := range splitList(v) {
+				parts := strings.Split(item, ":")
+				if len(parts) != 4 {
+					return fmt.Errorf("%q is not role:rpm:daily:monthly", item)
+				}
+				rpm, e1 := strconv.Atoi(parts[1])
+				day, e2 := strconv.ParseInt(parts[2], 10, 64)
+				month, e3 := strconv.ParseInt(parts[3], 10, 64)
+				if e1 != nil || e2 != nil || e3 != nil || rpm < 0 || day < 0 || month < 0 {
+					return fmt.Errorf("%q: numbers must be whole and not negative", item)
+				}
+				c.AILimits[parts[0]] = AILimit{RequestsPerMinute: rpm, DailyTokens: day, MonthlyTokens: month}
+			}
 			return nil
 		}},
 		{"feature-flags", "MITRA_FEATURE_FLAGS", "", "feature flag defaults, key=true|false[,...]; the database overrides them", false, func(c *Config, v string) error {

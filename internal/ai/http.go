@@ -1,0 +1,218 @@
+package ai
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"mitra/internal/platform/access"
+	"mitra/internal/platform/apperr"
+	"mitra/internal/platform/httpx"
+)
+
+// Endpoints recorded in the ledger.
+const (
+	EndpointChat        = "chat"
+	EndpointCompletions = "chat.completions"
+)
+
+// ChatAnswer is the non-streaming answer of POST /api/ai/chat.
+type ChatAnswer struct {
+	ID      string  `json:"id" example:"gen-1732212345-abc"`
+	Model   string  `json:"model" example:"openai/gpt-4o-mini"`
+	Message Message `json:"message"`
+	Usage   *Usage  `json:"usage,omitempty"`
+}
+
+// Handlers serve the AI routes.
+type Handlers struct{ G *Gateway }
+
+// decodeChat reads and checks a chat request body. Unknown fields are
+// ignored (OpenAI SDKs send more than the gateway uses).
+func decodeChat(r *http.Request) (ChatRequest, error) {
+	var req ChatRequest
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(&req); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return req, apperr.New(apperr.TooLarge, "request body too large")
+		}
+		return req, apperr.New(apperr.BadRequest, "request body is not valid JSON for a chat request")
+	}
+	return req, validateChat(req)
+}
+
+func validateChat(req ChatRequest) error {
+	var fields []apperr.FieldError
+	add := func(loc, msg string) { fields = append(fields, apperr.FieldError{Location: loc, Message: msg}) }
+	if len(req.Messages) == 0 || len(req.Messages) > 200 {
+		add("body.messages", "must hold 1 to 200 messages")
+	}
+	total := 0
+	for i, m := range req.Messages {
+		switch m.Role {
+		case "system", "user", "assistant":
+		default:
+			add(fmt.Sprintf("body.messages[%d].role", i), "must be system, user or assistant")
+		}
+		if len(m.Content) > 32000 {
+			add(fmt.Sprintf("body.messages[%d].content", i), "must be at most 32000 bytes")
+		}
+		total += len(m.Content)
+	}
+	if total > 200_000 {
+		add("body.messages", "conversation too long (200000 bytes at most)")
+	}
+	if t := req.Temperature; t != nil && (*t < 0 || *t > 2) {
+		add("body.temperature", "must be between 0 and 2")
+	}
+	if t := req.TopP; t != nil && (*t < 0 || *t > 1) {
+		add("body.top_p", "must be between 0 and 1")
+	}
+	if n := req.MaxTokens; n != nil && (*n < 1 || *n > 32000) {
+		add("body.max_tokens", "must be between 1 and 32000")
+	}
+	if len(req.Model) > 100 {
+		add("body.model", "too long")
+	}
+	if len(fields) > 0 {
+		return &apperr.Error{Code: apperr.Invalid, Message: "validation failed", Fields: fields}
+	}
+	return nil
+}
+
+// serveChat is shared by both chat surfaces: shape turns a completion into
+// the surface's answer.
+func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint string, shape func(*Completion) any) {
+	ctx := r.Context()
+	p, ok := access.From(ctx)
+	if !ok {
+		httpx.WriteError(w, r, apperr.New(apperr.Unauthorized, "missing or invalid access token"))
+		return
+	}
+	req, err := decodeChat(r)
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	adm, err := h.G.Admit(ctx, p)
+	adm.Headers(w.Header())
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	if req.Stream {
+		if started, err := h.G.Stream(ctx, p, req, endpoint, w, nil); err != nil && !started {
+			httpx.WriteError(w, r, err)
+		}
+		return
+	}
+	comp, err := h.G.Complete(ctx, p, req, endpoint)
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(shape(comp))
+}
+
+// Chat serves POST /api/ai/chat and /api/v1/ai/chat.
+func (h Handlers) Chat() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.serveChat(w, r, EndpointChat, func(c *Completion) any {
+			return ChatAnswer{ID: c.ID, Model: c.Model, Message: Message{Role: "assistant", Content: c.Choices[0].Message.Content}, Usage: c.Usage}
+		})
+	})
+}
+
+// Completions serves the OpenAI-compatible POST /api/v1/ai/chat/completions.
+func (h Handlers) Completions() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.serveChat(w, r, EndpointCompletions, func(c *Completion) any { return c })
+	})
+}
+
+// ModelsOutput is the model list in OpenAI's shape.
+type ModelsOutput struct {
+	CacheControl string `header:"Cache-Control"`
+	Body         struct {
+		Object string  `json:"object" example:"list"`
+		Data   []Model `json:"data"`
+	}
+}
+
+// ListModels serves GET /api/ai/models and /api/v1/ai/models.
+func (h Handlers) ListModels(ctx context.Context, _ *struct{}) (*ModelsOutput, error) {
+	models, err := h.G.Models(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &ModelsOutput{CacheControl: "private, max-age=300"}
+	out.Body.Object, out.Body.Data = "list", models
+	return out, nil
+}
+
+// UsageOutput is the caller's usage.
+type UsageOutput struct{ Body *MyUsage }
+
+// MyUsage serves GET /api/v1/ai/usage.
+func (h Handlers) MyUsage(ctx context.Context, _ *struct{}) (*UsageOutput, error) {
+	p, ok := access.From(ctx)
+	if !ok {
+		return nil, apperr.New(apperr.Unauthorized, "missing or invalid access token")
+	}
+	u, err := h.G.Usage(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return &UsageOutput{Body: u}, nil
+}
+
+// SummaryInput filters the summary.
+type SummaryInput struct {
+	By    string `query:"by" enum:"user,model,day" default:"day"`
+	From  string `query:"from" format:"date-time"`
+	To    string `query:"to" format:"date-time"`
+	Limit int    `query:"limit" minimum:"1" maximum:"1000" default:"100"`
+}
+
+// SummaryOutput is the administrators' summary.
+type SummaryOutput struct {
+	Body struct {
+		By   string       `json:"by"`
+		Rows []SummaryRow `json:"rows"`
+	}
+}
+
+// Summary serves GET /api/v1/ai/usage/summary.
+func (h Handlers) Summary(ctx context.Context, in *SummaryInput) (*SummaryOutput, error) {
+	parse := func(field, s string) (time.Time, error) {
+		if s == "" {
+			return time.Time{}, nil
+		}
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return t, apperr.Field(field, "must be an RFC 3339 time")
+		}
+		return t, nil
+	}
+	from, err := parse("query.from", in.From)
+	if err != nil {
+		return nil, err
+	}
+	to, err := parse("query.to", in.To)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := h.G.Summary(ctx, in.By, from, to, in.Limit)
+	if err != nil {
+		return nil, err
+	}
+	out := &SummaryOutput{}
+	out.Body.By, out.Body.Rows = in.By, rows
+	return out, nil
+}
