@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/riverqueue/river"
 
+	"mitra/internal/ai"
 	"mitra/internal/auth/authtest"
 	"mitra/internal/platform/config"
 	"mitra/internal/platform/database"
@@ -30,20 +31,26 @@ func newServer(t *testing.T, db *database.DB, rdb *redis.Client) *server.Server 
 // newServerEnv builds the whole API on db with an identity service whose
 // clock the test controls.
 func newServerEnv(t *testing.T, db *database.DB, rdb *redis.Client, st authtest.Store) (*server.Server, *authtest.Env) {
+	return newServerWithAI(t, db, rdb, st, ai.Config{})
+}
+
+// newServerWithAI is newServerEnv with an AI gateway configured by cfg.
+func newServerWithAI(t *testing.T, db *database.DB, rdb *redis.Client, st authtest.Store, cfg ai.Config) (*server.Server, *authtest.Env) {
 	t.Helper()
-	cfg, _, err := config.Load("test", func(string) string { return "" }, nil, io.Discard, nil)
+	conf, _, err := config.Load("test", func(string) string { return "" }, nil, io.Discard, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.DataDir = t.TempDir()
+	conf.DataDir = t.TempDir()
 	e := authtest.New(t, db, st)
 	workers := river.NewWorkers()
 	q, err := jobs.New(db, jobs.Options{Workers: workers, Periodic: jobs.Platform(workers, db)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return server.New(server.Deps{Config: cfg, Version: "v-test", DB: db, Redis: rdb, Jobs: q, Registry: prometheus.NewRegistry(),
-		Auth: e.Svc, Limiter: e.Limiter}), e
+	gw := ai.New(cfg, ai.Deps{DB: db, Limiter: e.Limiter})
+	return server.New(server.Deps{Config: conf, Version: "v-test", DB: db, Redis: rdb, Jobs: q, Registry: prometheus.NewRegistry(),
+		Auth: e.Svc, Limiter: e.Limiter, AI: gw}), e
 }
 
 func get(t *testing.T, h http.Handler, path string) (*httptest.ResponseRecorder, map[string]any) {

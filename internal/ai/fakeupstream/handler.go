@@ -123,6 +123,14 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, body []byte) {
 	sc, _ := s.take(model)
 
 	ctx := r.Context()
+	// A handler ended by a cancelled context (client gone, or the server
+	// of Start closing) sends nothing more: not even net/http's implicit
+	// empty 200, nor a clean end of the event stream.
+	defer func() {
+		if ctx.Err() != nil {
+			drop(w)
+		}
+	}()
 	if sc.FirstByteDelay > 0 && !sleep(ctx, sc.FirstByteDelay) {
 		return
 	}
@@ -406,11 +414,13 @@ func (sw *sseWriter) stop() {
 }
 
 // drop closes the client connection abruptly: what was flushed arrives,
-// the rest of the response never does.
+// the rest of the response never does (nothing at all when no header was
+// written).
 func drop(w http.ResponseWriter) {
-	rc := http.NewResponseController(w)
-	_ = rc.Flush()
-	conn, _, err := rc.Hijack()
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if errors.Is(err, http.ErrHijacked) {
+		return
+	}
 	if err != nil {
 		// HTTP/2 or a wrapper that cannot hijack: net/http resets the stream.
 		panic(http.ErrAbortHandler)
