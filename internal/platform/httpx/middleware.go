@@ -67,7 +67,7 @@ func identify(next http.Handler, log *slog.Logger, trusted []netip.Prefix) http.
 		w.Header().Set("X-Request-Id", id)
 		info := &Info{ID: id, ClientIP: clientIP(r, trusted), Start: time.Now()}
 		ctx := WithInfo(r.Context(), info)
-		ctx = logging.WithLogger(ctx, log.With("request_id", id))
+		ctx = logging.WithRequest(ctx, log, id)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -68,6 +68,8 @@ func New(db *database.DB, o Options) (*Queue, error) {
 		q.pg, err = river.NewClient(riverpgxv5.New(db.PgxPool()), cfg)
 	} else {
 		cfg.PollOnly = true
+		// River's index names are PostgreSQL's; SQLite needs no reindexing.
+		cfg.ReindexerIndexNames = []string{}
 		cfg.FetchPollInterval = o.PollInterval
 		if cfg.FetchPollInterval <= 0 {
 			cfg.FetchPollInterval = 500 * time.Millisecond

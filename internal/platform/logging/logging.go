@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lmittmann/tint"
@@ -83,11 +84,31 @@ func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
 	return context.WithValue(ctx, ctxKey{}, l)
 }
 
-// FromContext returns the context's logger (with request attributes when
-// set by the HTTP middleware), or the default logger.
+// requestLogger derives a request's logger only when something is logged:
+// most requests log nothing but their access line, and slog.With formats
+// its attributes at once.
+type requestLogger struct {
+	base *slog.Logger
+	id   string
+	once sync.Once
+	l    *slog.Logger
+}
+
+// WithRequest returns a context whose logger is base with the request id,
+// built on first use.
+func WithRequest(ctx context.Context, base *slog.Logger, requestID string) context.Context {
+	return context.WithValue(ctx, ctxKey{}, &requestLogger{base: base, id: requestID})
+}
+
+// FromContext returns the context's logger (with the request id when set
+// by the HTTP middleware), or the default logger.
 func FromContext(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(ctxKey{}).(*slog.Logger); ok {
-		return l
+	switch v := ctx.Value(ctxKey{}).(type) {
+	case *slog.Logger:
+		return v
+	case *requestLogger:
+		v.once.Do(func() { v.l = v.base.With("request_id", v.id) })
+		return v.l
 	}
 	return slog.Default()
 }

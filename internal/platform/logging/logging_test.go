@@ -61,3 +61,14 @@ func TestFileGetsJSONToo(t *testing.T) {
 		t.Fatalf("unexpected file line: %s", b)
 	}
 }
+
+func TestRequestLoggerCarriesRequestID(t *testing.T) {
+	var buf bytes.Buffer
+	base, _ := New(Options{Format: "json", Out: &buf})
+	ctx := WithRequest(t.Context(), base, "req-12345678")
+	FromContext(ctx).Info("hello")
+	FromContext(ctx).Info("again")
+	if strings.Count(buf.String(), `"request_id":"req-12345678"`) != 2 {
+		t.Fatalf("request id missing: %s", buf.String())
+	}
+}
