@@ -98,6 +98,7 @@ type Service struct {
 
 	dataSources  []DataSource
 	flagDefaults map[string]bool
+	verified     *tokenCache
 }
 
 // NewService returns the service.
@@ -116,6 +117,7 @@ func NewService(d Deps, o Options) *Service {
 		dummyHash:  HashPassword("mitra-no-such-account-placeholder", o.Password),
 		refreshKey: d.Vault.Derive("refresh-token"),
 		otpKey:     d.Vault.Derive("otp"),
+		verified:   newTokenCache(100_000),
 	}
 }
 

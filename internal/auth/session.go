@@ -231,6 +231,18 @@ func (s *Service) revokeUserSessions(ctx context.Context, tx database.Querier, u
 // give ErrTokenExpired; anything else wrong (signature, algorithm,
 // audience, issuer, not yet valid, revoked session) gives ErrTokenInvalid.
 func (s *Service) Verify(ctx context.Context, token string) (access.Principal, error) {
+	if t, ok := s.verified.get(token); ok {
+		now := s.Now()
+		switch {
+		case now.After(t.expiresAt.Add(tokenLeeway)):
+			return access.Principal{}, ErrTokenExpired
+		case now.Before(t.notBefore.Add(-tokenLeeway)):
+			return access.Principal{}, ErrTokenInvalid
+		case s.Revocations.Revoked(t.p.SessionID):
+			return access.Principal{}, ErrTokenInvalid
+		}
+		return t.p, nil
+	}
 	var c accessClaims
 	_, err := jwt.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
@@ -242,7 +254,7 @@ func (s *Service) Verify(ctx context.Context, token string) (access.Principal, e
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithTimeFunc(s.Now),
-		jwt.WithLeeway(5*time.Second),
+		jwt.WithLeeway(tokenLeeway),
 	)
 	if err != nil {
 		if errors.Is(err, jwt.ErrTokenExpired) {
@@ -257,8 +269,17 @@ func (s *Service) Verify(ctx context.Context, token string) (access.Principal, e
 	if s.Revocations.Revoked(c.SID) {
 		return access.Principal{}, ErrTokenInvalid
 	}
-	return access.Principal{UserID: c.Subject, SessionID: c.SID, Role: role}, nil
+	p := access.Principal{UserID: c.Subject, SessionID: c.SID, Role: role}
+	nbf := c.IssuedAt.Time
+	if c.NotBefore != nil {
+		nbf = c.NotBefore.Time
+	}
+	s.verified.put(token, cachedToken{p: p, notBefore: nbf, expiresAt: c.ExpiresAt.Time}, s.Now())
+	return p, nil
 }
+
+// tokenLeeway is the clock skew tolerated on token times.
+const tokenLeeway = 5 * time.Second
 
 // Logout ends the caller's session.
 func (s *Service) Logout(ctx context.Context, p access.Principal) error {
