@@ -138,6 +138,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, er
 	a.ai = ai.New(ai.Config{BaseURL: cfg.AIBaseURL, APIKey: cfg.AIAPIKey, DefaultModel: cfg.AIDefaultModel, Models: cfg.AIModels,
 		Fallbacks: cfg.AIFallbacks, AppURL: cfg.AIAppURL, AppName: cfg.AIAppName},
 		ai.Deps{DB: a.db, Limiter: a.limiter, Limits: limits, Logger: log.With("component", "ai")})
+	a.closers = append(a.closers, a.ai.Close)
 	if !a.ai.Enabled() {
 		log.Warn("MITRA_AI_API_KEY not set: AI routes answer 503 ai_unavailable")
 	}

@@ -46,10 +46,12 @@ type Gateway struct {
 	mu       sync.Mutex
 	models   []Model
 	modelsAt time.Time
+
+	ledger *ledger
 }
 
 // New returns the gateway. Without an API key it answers every call with
-// ai_unavailable.
+// ai_unavailable. Close it to write the last usage records.
 func New(cfg Config, d Deps) *Gateway {
 	cfg.defaults()
 	if d.Now == nil {
@@ -62,6 +64,7 @@ func New(cfg Config, d Deps) *Gateway {
 		d.Limits = DefaultLimits
 	}
 	g := &Gateway{cfg: cfg, client: newClient(cfg), db: d.DB, limiter: d.Limiter, limits: d.Limits, now: d.Now, log: d.Logger}
+	g.ledger = newLedger(g)
 	g.breaker = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        cfg.BaseURL,
 		MaxRequests: 3,

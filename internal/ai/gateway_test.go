@@ -47,7 +47,9 @@ func newEnv(t *testing.T, db *database.DB, mutate func(*ai.Config, *ai.Deps)) *e
 	if mutate != nil {
 		mutate(&cfg, &deps)
 	}
-	return &env{g: ai.New(cfg, deps), fake: fake, db: db, p: access.Principal{UserID: "user-1", SessionID: "s1", Role: access.Member}}
+	g := ai.New(cfg, deps)
+	t.Cleanup(g.Close)
+	return &env{g: g, fake: fake, db: db, p: access.Principal{UserID: "user-1", SessionID: "s1", Role: access.Member}}
 }
 
 func msgs(text string) []ai.Message { return []ai.Message{{Role: "user", Content: text}} }
@@ -62,6 +64,7 @@ func code(err error) apperr.Code {
 // lastRecord returns the newest ledger row.
 func (e *env) lastRecord(t *testing.T) ai.Record {
 	t.Helper()
+	e.g.Flush()
 	u, err := e.g.Usage(context.Background(), e.p)
 	if err != nil || len(u.Recent) == 0 {
 		t.Fatalf("no usage recorded: %v", err)
@@ -87,6 +90,7 @@ func TestCompleteRecordsUsageAndHidesKeys(t *testing.T) {
 		if r.Outcome != ai.OutcomeOK || r.TotalTokens != comp.Usage.TotalTokens || r.CostUSD == nil || r.Model != "openai/gpt-4o-mini" || r.Estimated {
 			t.Fatalf("ledger %+v", r)
 		}
+		e.g.Flush()
 		u, _ := e.g.Usage(context.Background(), e.p)
 		if u.Today.Requests != 1 || u.Today.TotalTokens != int64(comp.Usage.TotalTokens) || *u.Quota.DailyRemaining != ai.DefaultLimits[access.Member].DailyTokens-int64(comp.Usage.TotalTokens) {
 			t.Fatalf("usage %+v quota %+v", u.Today, u.Quota)
@@ -159,6 +163,7 @@ func TestCircuitBreakerOpensAfterFailures(t *testing.T) {
 
 func TestNotConfiguredAndModelAllowList(t *testing.T) {
 	off := ai.New(ai.Config{}, ai.Deps{DB: dbtest.SQLite(t)})
+	defer off.Close()
 	if _, err := off.Admit(context.Background(), access.Principal{UserID: "u", Role: access.Member}); code(err) != ai.CodeUnavailable {
 		t.Fatalf("unconfigured: %v", err)
 	}
@@ -192,6 +197,7 @@ func TestTokenQuota(t *testing.T) {
 	if _, err := e.g.Complete(context.Background(), e.p, ai.ChatRequest{Messages: msgs("a long enough message to use more than ten tokens in total")}, ai.EndpointChat); err != nil {
 		t.Fatal(err)
 	}
+	e.g.Flush()
 	_, err = e.g.Admit(context.Background(), e.p)
 	if ae, ok := apperr.As(err); !ok || ae.Code != ai.CodeTokenQuota || ae.HTTPStatus() != 429 || ae.RetryAfter <= 0 {
 		t.Fatalf("over quota: %v", err)
@@ -340,6 +346,7 @@ func TestSummaryGroups(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		e.g.Flush()
 		for by, want := range map[string]int{"user": 2, "model": 1, "day": 1} {
 			rows, err := e.g.Summary(context.Background(), by, time.Time{}, time.Time{}, 100)
 			if err != nil || len(rows) != want {

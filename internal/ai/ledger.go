@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"mitra/internal/platform/access"
@@ -51,37 +52,140 @@ func periods(t time.Time) (day, month string) {
 	return "d" + t.Format("2006-01-02"), "m" + t.Format("2006-01")
 }
 
-// record writes a ledger row and adds its tokens to the user's counters,
-// in one transaction.
-func (g *Gateway) record(ctx context.Context, r Record) {
+// ledger writes usage records off the response path: calls hand their
+// record to a writer goroutine, which writes what has gathered (up to 256
+// records, or every 20 ms) in one transaction, the ledger rows and the
+// per-user counters together. On SQLite's single writer that is the
+// difference between one transaction per call and one per batch. Close
+// writes whatever is pending; a crash loses at most the last batch.
+type ledger struct {
+	g     *Gateway
+	ch    chan Record
+	flush chan chan struct{}
+	done  chan struct{}
+	once  sync.Once
+}
+
+const (
+	ledgerBatch    = 256
+	ledgerInterval = 20 * time.Millisecond
+)
+
+func newLedger(g *Gateway) *ledger {
+	l := &ledger{g: g, ch: make(chan Record, 4096), flush: make(chan chan struct{}), done: make(chan struct{})}
+	go l.run()
+	return l
+}
+
+func (l *ledger) run() {
+	defer close(l.done)
+	t := time.NewTicker(ledgerInterval)
+	defer t.Stop()
+	var batch []Record
+	write := func() {
+		if len(batch) > 0 {
+			l.g.write(batch)
+			batch = batch[:0]
+		}
+	}
+	for {
+		select {
+		case r, ok := <-l.ch:
+			if !ok {
+				write()
+				return
+			}
+			batch = append(batch, r)
+			if len(batch) >= ledgerBatch {
+				write()
+			}
+		case <-t.C:
+			write()
+		case ack := <-l.flush:
+			for drained := false; !drained; {
+				select {
+				case r := <-l.ch:
+					batch = append(batch, r)
+				default:
+					drained = true
+				}
+			}
+			write()
+			close(ack)
+		}
+	}
+}
+
+// record queues a ledger row; when the queue is full the caller writes it
+// itself (back-pressure rather than loss).
+func (g *Gateway) record(_ context.Context, r Record) {
 	r.ID = ids.New()
 	if r.CreatedAt.IsZero() {
 		r.CreatedAt = g.now()
 	}
-	var cost *int64
-	if r.CostUSD != nil {
-		c := int64(math.Round(*r.CostUSD * 1e6))
-		cost = &c
+	select {
+	case g.ledger.ch <- r:
+	default:
+		g.write([]Record{r})
 	}
-	day, month := periods(r.CreatedAt)
-	ctx = context.WithoutCancel(ctx) // the client may be gone; the record is still owed
-	err := g.db.InTx(ctx, func(tx *database.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO ai_usage (id, user_id, model, endpoint, stream, prompt_tokens, completion_tokens, total_tokens, estimated, cost_micros, latency_ms, ttfb_ms, attempts, outcome, request_id, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.ID, r.UserID, r.Model, r.Endpoint, r.Stream, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.Estimated, cost, r.LatencyMS, r.TTFBMS, r.Attempts, r.Outcome, r.RequestID, r.CreatedAt); err != nil {
-			return err
-		}
+}
+
+// Flush writes every queued record before returning.
+func (g *Gateway) Flush() {
+	ack := make(chan struct{})
+	select {
+	case g.ledger.flush <- ack:
+		<-ack
+	case <-g.ledger.done:
+	}
+}
+
+// Close writes the pending records and stops the writer.
+func (g *Gateway) Close() {
+	g.ledger.once.Do(func() { close(g.ledger.ch) })
+	<-g.ledger.done
+}
+
+// write stores records and adds their tokens to the users' counters, in
+// one transaction.
+func (g *Gateway) write(batch []Record) {
+	type key struct{ user, period string }
+	sums := map[key][2]int64{}
+	for _, r := range batch {
+		day, month := periods(r.CreatedAt)
 		for _, p := range []string{day, month} {
-			if _, err := tx.Exec(ctx, `INSERT INTO ai_usage_counters (user_id, period, tokens, requests) VALUES (?, ?, ?, 1)
-				ON CONFLICT (user_id, period) DO UPDATE SET tokens = ai_usage_counters.tokens + excluded.tokens, requests = ai_usage_counters.requests + 1`,
-				r.UserID, p, r.TotalTokens); err != nil {
+			k := key{r.UserID, p}
+			v := sums[k]
+			v[0] += int64(r.TotalTokens)
+			v[1]++
+			sums[k] = v
+		}
+	}
+	ctx := context.Background()
+	err := g.db.InTx(ctx, func(tx *database.Tx) error {
+		for _, r := range batch {
+			var cost *int64
+			if r.CostUSD != nil {
+				c := int64(math.Round(*r.CostUSD * 1e6))
+				cost = &c
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO ai_usage (id, user_id, model, endpoint, stream, prompt_tokens, completion_tokens, total_tokens, estimated, cost_micros, latency_ms, ttfb_ms, attempts, outcome, request_id, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				r.ID, r.UserID, r.Model, r.Endpoint, r.Stream, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.Estimated, cost, r.LatencyMS, r.TTFBMS, r.Attempts, r.Outcome, r.RequestID, r.CreatedAt); err != nil {
+				return err
+			}
+		}
+		for k, v := range sums {
+			if _, err := tx.Exec(ctx, `INSERT INTO ai_usage_counters (user_id, period, tokens, requests) VALUES (?, ?, ?, ?)
+				ON CONFLICT (user_id, period) DO UPDATE SET tokens = ai_usage_counters.tokens + excluded.tokens, requests = ai_usage_counters.requests + excluded.requests`,
+				k.user, k.period, v[0], v[1]); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		g.log.Error("ai usage not recorded", "user_id", r.UserID, "model", r.Model, "outcome", r.Outcome, "err", err)
+		g.log.Error("ai usage not recorded", "records", len(batch), "err", err)
 	}
 }
 
