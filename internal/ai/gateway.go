@@ -48,6 +48,7 @@ type Gateway struct {
 	modelsAt time.Time
 
 	ledger *ledger
+	quotas quotaCache
 }
 
 // New returns the gateway. Without an API key it answers every call with
@@ -330,6 +331,13 @@ func outcomeOf(err error) string {
 
 // Complete makes a non-streaming call and records it.
 func (g *Gateway) Complete(ctx context.Context, p access.Principal, req ChatRequest, endpoint string) (*Completion, error) {
+	comp, _, err := g.complete(ctx, p, req, endpoint)
+	return comp, err
+}
+
+// complete is Complete that also returns the upstream's JSON as received,
+// for the OpenAI-compatible surface to relay without re-encoding.
+func (g *Gateway) complete(ctx context.Context, p access.Principal, req ChatRequest, endpoint string) (*Completion, []byte, error) {
 	c := &call{p: p, req: req, endpoint: endpoint, start: time.Now()}
 	rec := func(r Record) { r.RequestID = httpx.RequestID(ctx); g.record(ctx, r) }
 	resp, err := g.open(ctx, c, false)
@@ -341,18 +349,21 @@ func (g *Gateway) Complete(ctx context.Context, p access.Principal, req ChatRequ
 			r.TotalTokens, r.Estimated = r.PromptTokens, true
 			rec(r)
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	ttfb := time.Since(c.start).Milliseconds()
 	var comp Completion
-	decErr := json.NewDecoder(io.LimitReader(resp.Body, 8<<20)).Decode(&comp)
+	raw, decErr := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if decErr == nil {
+		decErr = json.Unmarshal(raw, &comp)
+	}
 	r := g.base(c, false)
 	r.TTFBMS = &ttfb
 	if decErr != nil || len(comp.Choices) == 0 {
 		r.Outcome = OutcomeUpstreamError
 		rec(r)
-		return nil, (&upstreamError{status: 502, err: errors.New("malformed completion")}).problem()
+		return nil, nil, (&upstreamError{status: 502, err: errors.New("malformed completion")}).problem()
 	}
 	if comp.Usage != nil {
 		r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.CostUSD = comp.Usage.PromptTokens, comp.Usage.CompletionTokens, comp.Usage.TotalTokens, comp.Usage.Cost
@@ -368,7 +379,7 @@ func (g *Gateway) Complete(ctx context.Context, p access.Principal, req ChatRequ
 	if comp.Object == "" {
 		comp.Object = "chat.completion"
 	}
-	return &comp, nil
+	return &comp, raw, nil
 }
 
 // estimate approximates tokens as a quarter of the characters.

@@ -84,9 +84,9 @@ func validateChat(req ChatRequest) error {
 	return nil
 }
 
-// serveChat is shared by both chat surfaces: shape turns a completion into
-// the surface's answer.
-func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint string, shape func(*Completion) any) {
+// serveChat is shared by both chat surfaces: shape turns a completion (and
+// the upstream's JSON) into the surface's answer.
+func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint string, shape func(*Completion, []byte) any) {
 	ctx := r.Context()
 	p, ok := access.From(ctx)
 	if !ok {
@@ -110,20 +110,25 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 		}
 		return
 	}
-	comp, err := h.G.Complete(ctx, p, req, endpoint)
+	comp, raw, err := h.G.complete(ctx, p, req, endpoint)
 	if err != nil {
 		httpx.WriteError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	_ = json.NewEncoder(w).Encode(shape(comp))
+	switch v := shape(comp, raw).(type) {
+	case []byte:
+		_, _ = w.Write(v)
+	default:
+		_ = json.NewEncoder(w).Encode(v)
+	}
 }
 
 // Chat serves POST /api/ai/chat and /api/v1/ai/chat.
 func (h Handlers) Chat() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.serveChat(w, r, EndpointChat, func(c *Completion) any {
+		h.serveChat(w, r, EndpointChat, func(c *Completion, _ []byte) any {
 			return ChatAnswer{ID: c.ID, Model: c.Model, Message: Message{Role: "assistant", Content: c.Choices[0].Message.Content}, Usage: c.Usage}
 		})
 	})
@@ -132,7 +137,10 @@ func (h Handlers) Chat() http.Handler {
 // Completions serves the OpenAI-compatible POST /api/v1/ai/chat/completions.
 func (h Handlers) Completions() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.serveChat(w, r, EndpointCompletions, func(c *Completion) any { return c })
+		// The upstream's own JSON, relayed as received: nothing dropped, no
+		// second encoding. Only the model may be missing (filled for the
+		// Mitra shape); OpenAI-compatible upstreams always send it.
+		h.serveChat(w, r, EndpointCompletions, func(_ *Completion, raw []byte) any { return raw })
 	})
 }
 

@@ -186,6 +186,11 @@ func (g *Gateway) write(batch []Record) {
 	})
 	if err != nil {
 		g.log.Error("ai usage not recorded", "records", len(batch), "err", err)
+		return
+	}
+	// Keep cached quota readings exact for this node's own calls.
+	for k, v := range sums {
+		g.quotas.add(k.user, k.period, v[0])
 	}
 }
 
@@ -222,22 +227,13 @@ func (g *Gateway) checkQuota(ctx context.Context, p access.Principal, lim RoleLi
 	}
 	now := g.now()
 	day, month := periods(now)
-	rows, err := g.db.Query(ctx, `SELECT period, tokens FROM ai_usage_counters WHERE user_id = ? AND period IN (?, ?)`, p.UserID, day, month)
-	if err != nil {
-		return q, fmt.Errorf("ai: quota: %w", err)
-	}
-	defer rows.Close()
-	used := map[string]int64{}
-	for rows.Next() {
-		var period string
-		var n int64
-		if err := rows.Scan(&period, &n); err != nil {
-			return q, fmt.Errorf("ai: quota: %w", err)
+	used, ok := g.quotas.get(p.UserID, day, month, now)
+	if !ok {
+		var err error
+		if used, err = g.readCounters(ctx, p.UserID, day, month); err != nil {
+			return q, err
 		}
-		used[period] = n
-	}
-	if err := rows.Err(); err != nil {
-		return q, err
+		g.quotas.set(p.UserID, day, month, used, now)
 	}
 	if lim.DailyTokens > 0 {
 		q.DailyRemaining = max(0, lim.DailyTokens-used[day])
@@ -255,6 +251,74 @@ func (g *Gateway) checkQuota(ctx context.Context, p access.Principal, lim RoleLi
 		return q, &apperr.Error{Code: CodeTokenQuota, Status: 429, Message: "your monthly AI allowance is used up", RetryAfter: next.Sub(u)}
 	}
 	return q, nil
+}
+
+func (g *Gateway) readCounters(ctx context.Context, userID, day, month string) (map[string]int64, error) {
+	rows, err := g.db.Query(ctx, `SELECT period, tokens FROM ai_usage_counters WHERE user_id = ? AND period IN (?, ?)`, userID, day, month)
+	if err != nil {
+		return nil, fmt.Errorf("ai: quota: %w", err)
+	}
+	defer rows.Close()
+	used := map[string]int64{day: 0, month: 0}
+	for rows.Next() {
+		var period string
+		var n int64
+		if err := rows.Scan(&period, &n); err != nil {
+			return nil, fmt.Errorf("ai: quota: %w", err)
+		}
+		used[period] = n
+	}
+	return used, rows.Err()
+}
+
+// quotaCache keeps each user's counters for a few seconds, so a quota
+// check does not read the database on every call. This node's own usage
+// is added as it is written; other nodes' usage is seen after quotaTTL.
+type quotaCache struct {
+	mu sync.Mutex
+	m  map[string]*quotaEntry
+}
+
+type quotaEntry struct {
+	used map[string]int64
+	at   time.Time
+}
+
+const quotaTTL = 2 * time.Second
+
+func (c *quotaCache) get(user, day, month string, now time.Time) (map[string]int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[user]
+	if !ok || now.Sub(e.at) > quotaTTL {
+		return nil, false
+	}
+	if _, ok := e.used[day]; !ok {
+		return nil, false
+	}
+	if _, ok := e.used[month]; !ok {
+		return nil, false
+	}
+	return map[string]int64{day: e.used[day], month: e.used[month]}, true
+}
+
+func (c *quotaCache) set(user, day, month string, used map[string]int64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 100_000 {
+		c.m = map[string]*quotaEntry{}
+	}
+	c.m[user] = &quotaEntry{used: map[string]int64{day: used[day], month: used[month]}, at: now}
+}
+
+func (c *quotaCache) add(user, period string, tokens int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[user]; ok {
+		if _, ok := e.used[period]; ok {
+			e.used[period] += tokens
+		}
+	}
 }
 
 // UsageTotals sums usage over a period.
