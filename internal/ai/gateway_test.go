@@ -362,3 +362,18 @@ func TestSummaryGroups(t *testing.T) {
 		}
 	})
 }
+
+func TestFirstByteTimeout(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t), func(c *ai.Config, _ *ai.Deps) {
+		c.FirstByteTimeout, c.MaxAttempts, c.Fallbacks = 200*time.Millisecond, 1, nil
+	})
+	e.fake.Enqueue(fakeupstream.Scenario{FirstByteDelay: 2 * time.Second})
+	start := time.Now()
+	_, err := e.g.Complete(context.Background(), e.p, ai.ChatRequest{Messages: msgs("x")}, ai.EndpointChat)
+	if code(err) != ai.CodeTimeout || time.Since(start) > 1500*time.Millisecond {
+		t.Fatalf("slow upstream: %v after %v", err, time.Since(start))
+	}
+	if r := e.lastRecord(t); r.Outcome != ai.OutcomeTimeout {
+		t.Fatalf("ledger %+v", r)
+	}
+}

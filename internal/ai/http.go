@@ -173,6 +173,9 @@ func (h Handlers) MyUsage(ctx context.Context, _ *struct{}) (*UsageOutput, error
 	if !ok {
 		return nil, apperr.New(apperr.Unauthorized, "missing or invalid access token")
 	}
+	if !h.G.Enabled() {
+		return nil, errNotConfigured
+	}
 	u, err := h.G.Usage(ctx, p)
 	if err != nil {
 		return nil, err
@@ -198,6 +201,9 @@ type SummaryOutput struct {
 
 // Summary serves GET /api/v1/ai/usage/summary.
 func (h Handlers) Summary(ctx context.Context, in *SummaryInput) (*SummaryOutput, error) {
+	if !h.G.Enabled() {
+		return nil, errNotConfigured
+	}
 	parse := func(field, s string) (time.Time, error) {
 		if s == "" {
 			return time.Time{}, nil

@@ -116,6 +116,17 @@ func TestAIChatOverHTTP(t *testing.T) {
 	if resp, _ := post(`{"messages":[{"role":"user","content":"x"}]}`, ""); resp.StatusCode != 401 {
 		t.Fatalf("anonymous: %d", resp.StatusCode)
 	}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/ai/usage", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("usage: %v %v", resp, err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), `"recent"`) || !strings.Contains(string(b), `"daily_remaining"`) {
+			t.Fatalf("usage body: %s", b)
+		}
+	}
 	fake.Enqueue(fakeupstream.Scenario{Status: 403})
 	resp, body = post(`{"messages":[{"role":"user","content":"x"}]}`, token)
 	if resp.StatusCode != 422 || !strings.Contains(body, "ai_refused") || strings.Contains(body, "flagged") || strings.Contains(body, upstreamKey) {
@@ -134,6 +145,7 @@ func TestAIUnavailableWithoutKey(t *testing.T) {
 		{"POST", "/api/v1/ai/chat/completions", `{"model":"x","messages":[{"role":"user","content":"x"}]}`},
 		{"GET", "/api/ai/models", ""},
 		{"GET", "/api/v1/ai/models", ""},
+		{"GET", "/api/v1/ai/usage", ""},
 	} {
 		var body any
 		if r.body != "" {
