@@ -373,6 +373,8 @@ func holdStreams(ctx context.Context, o options, bin, dir string) error {
 	return nil
 }
 
-func q(h *hdrhistogram.Histogram, p float64) time.Duration { return time.Duration(h.ValueAtQuantile(p)) }
+func q(h *hdrhistogram.Histogram, p float64) time.Duration {
+	return time.Duration(h.ValueAtQuantile(p))
+}
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

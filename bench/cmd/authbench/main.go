@@ -322,7 +322,9 @@ func closedLoop(workers int, d time.Duration, newOp func(w int) func() error) lo
 	return r
 }
 
-func q(h *hdrhistogram.Histogram, p float64) time.Duration { return time.Duration(h.ValueAtQuantile(p)) }
+func q(h *hdrhistogram.Histogram, p float64) time.Duration {
+	return time.Duration(h.ValueAtQuantile(p))
+}
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
