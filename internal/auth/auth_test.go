@@ -450,8 +450,14 @@ func TestAPI3PropertyLevelAuthorization(t *testing.T) {
 			t.Fatalf("member set their own status: %v", err)
 		}
 		name := "Mira"
+		if _, err := e.Svc.GetUser(ctx, m, m.UserID); err != nil { // now cached
+			t.Fatal(err)
+		}
 		if u, err := e.Svc.UpdateUser(ctx, m, m.UserID, auth.UpdateUserInput{Name: &name}); err != nil || u.Name != "Mira" {
 			t.Fatalf("own name: %v", err)
+		}
+		if u, err := e.Svc.GetUser(ctx, m, m.UserID); err != nil || u.Name != "Mira" {
+			t.Fatalf("a change on this node must show at once, got %q (%v)", u.Name, err)
 		}
 		// An admin gives a lower role; the user's sessions end so the new role applies.
 		_, a := makeAdmin(t, e, "admin@example.com", access.Admin)

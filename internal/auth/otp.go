@@ -179,6 +179,7 @@ func (s *Service) VerifyOTP(ctx context.Context, in VerifyOTPInput, c Client) (*
 			return nil
 		}
 		if !u.PhoneVerified {
+			s.users.forget(u.ID)
 			if _, err := tx.Exec(ctx, `UPDATE users SET phone_verified_at = ?, updated_at = ? WHERE id = ?`, now, now, u.ID); err != nil {
 				return err
 			}

@@ -99,6 +99,7 @@ func (s *Service) ChangePassword(ctx context.Context, p access.Principal, curren
 }
 
 func (s *Service) setPassword(ctx context.Context, tx database.Querier, userID, password string, now time.Time) error {
+	s.users.forget(userID)
 	_, err := tx.Exec(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`, HashPassword(password, s.opts.Password), now, userID)
 	return err
 }

@@ -119,6 +119,7 @@ func (s *Service) EraseUser(ctx context.Context, p access.Principal, id string) 
 				return fmt.Errorf("auth: erase %s: %w", src.Name(), err)
 			}
 		}
+		s.users.forget(u.ID)
 		if _, err := tx.Exec(ctx, `UPDATE users SET email = NULL, phone = NULL, agent_code = NULL, name = 'Deleted user', password_hash = NULL,
 			email_verified_at = NULL, phone_verified_at = NULL, status = ?, updated_at = ? WHERE id = ?`, StatusErased, now, u.ID); err != nil {
 			return err

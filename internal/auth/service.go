@@ -99,6 +99,7 @@ type Service struct {
 	dataSources  []DataSource
 	flagDefaults map[string]bool
 	verified     *tokenCache
+	users        userCache
 }
 
 // NewService returns the service.

@@ -58,6 +58,7 @@ func (s *Service) startSession(ctx context.Context, tx *database.Tx, u *User, c 
 	if _, err := tx.Exec(ctx, `INSERT INTO refresh_tokens (token_hash, session_id, seq, created_at) VALUES (?, ?, 1, ?)`, hashToken(rt), sid, now); err != nil {
 		return nil, fmt.Errorf("auth: start session: %w", err)
 	}
+	s.users.forget(u.ID)
 	if _, err := tx.Exec(ctx, `UPDATE users SET last_login_at = ? WHERE id = ?`, now, u.ID); err != nil {
 		return nil, fmt.Errorf("auth: start session: %w", err)
 	}
