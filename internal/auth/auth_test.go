@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -782,4 +783,80 @@ func TestAPI2LoginTimingUnknownVersusWrong(t *testing.T) {
 	if unknown < known/2 || unknown > known*2 {
 		t.Fatalf("timings differ: wrong password %v, unknown account %v", known, unknown)
 	}
+}
+
+// OWASP API5/API3: an administrator cannot change the email or phone (the
+// way to a reset code) of someone at or above their rank.
+func TestAdminCannotTakeOverHigherAccounts(t *testing.T) {
+	authtest.Each(t, func(t *testing.T, e *authtest.Env) {
+		_, a := makeAdmin(t, e, "a1@example.com", access.Admin)
+		_, root := makeAdmin(t, e, "root@example.com", access.SuperAdmin)
+		_, peer := makeAdmin(t, e, "a2@example.com", access.Admin)
+		phone := "+6281200001111"
+		for _, target := range []access.Principal{root, peer} {
+			if _, err := e.Svc.UpdateUser(ctx, a, target.UserID, auth.UpdateUserInput{Phone: &phone}); code(err) != "forbidden" {
+				t.Fatalf("admin changed %s's phone: %v", target.Role, err)
+			}
+			if _, err := e.Svc.PutPreferences(ctx, a, target.UserID, auth.Preferences{Language: "en", TimeZone: "UTC"}); code(err) != "forbidden" {
+				t.Fatalf("admin changed %s's preferences: %v", target.Role, err)
+			}
+		}
+		m := principal(t, e, register(t, e, "member@example.com", ""))
+		if _, err := e.Svc.UpdateUser(ctx, a, m.UserID, auth.UpdateUserInput{Phone: &phone}); err != nil {
+			t.Fatalf("admin fixing a member's phone: %v", err)
+		}
+	})
+}
+
+// Concurrent tries cannot share the attempt budget or use a code twice.
+func TestOTPUnderConcurrency(t *testing.T) {
+	authtest.Each(t, func(t *testing.T, e *authtest.Env) {
+		const phone = "+6281377778888"
+		register(t, e, "", phone)
+		if _, err := e.Svc.SendOTP(ctx, auth.SendOTPInput{Phone: phone, Purpose: auth.PurposeLogin}, client("198.51.100.60")); err != nil {
+			t.Fatal(err)
+		}
+		good := e.LastOTP(t, phone)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		successes := 0
+		for i := 0; i < 10; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := e.Svc.VerifyOTP(ctx, auth.VerifyOTPInput{Phone: phone, Code: good, Purpose: auth.PurposeLogin}, client("")); err == nil {
+					mu.Lock()
+					successes++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if successes != 1 {
+			t.Fatalf("one code signed in %d times", successes)
+		}
+		var attempts int
+		if err := e.DB.QueryRow(ctx, `SELECT count(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.phone = ?`, phone).Scan(&attempts); err != nil || attempts != 2 {
+			t.Fatalf("%d sessions (register + one OTP sign-in expected): %v", attempts, err)
+		}
+	})
+}
+
+// A successful sign-in clears the failures of that device.
+func TestSuccessClearsFailures(t *testing.T) {
+	authtest.Each(t, func(t *testing.T, e *authtest.Env) {
+		register(t, e, "typo@example.com", "")
+		c := client("198.51.100.61")
+		bad := auth.LoginInput{Identifier: "typo@example.com", Password: "almost right pw"}
+		good := auth.LoginInput{Identifier: "typo@example.com", Password: goodPassword}
+		_, _ = e.Svc.Login(ctx, bad, c)
+		_, _ = e.Svc.Login(ctx, bad, c)
+		if _, err := e.Svc.Login(ctx, good, c); err != nil {
+			t.Fatal(err)
+		}
+		_, _ = e.Svc.Login(ctx, bad, c)
+		if _, err := e.Svc.Login(ctx, good, c); err != nil {
+			t.Fatalf("after 2 typos, a success and 1 typo: %v", err)
+		}
+	})
 }

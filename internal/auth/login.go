@@ -174,6 +174,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput, c Client) (*Tokens, 
 		return nil, &apperr.Error{Code: "agent_not_approved", Status: 403, Message: "your agent application has not been approved yet"}
 	}
 	_ = s.Limiter.Reset(ctx, pairKey)
+	_ = s.Limiter.Reset(ctx, pairKey+":n")
 	var out *Tokens
 	err = s.DB.InTx(ctx, func(tx *database.Tx) error {
 		var err error

@@ -151,8 +151,11 @@ func (s *Service) VerifyOTP(ctx context.Context, in VerifyOTPInput, c Client) (*
 		now := s.Now()
 		var id, hash string
 		var attempts int
+		// The row is locked (PostgreSQL; SQLite's IMMEDIATE transaction
+		// already serialises writers): concurrent tries cannot share an
+		// attempt count or use one code twice.
 		err := tx.QueryRow(ctx, `SELECT id, code_hash, attempts FROM otp_codes WHERE phone = ? AND purpose = ? AND consumed_at IS NULL AND expires_at > ?
-			ORDER BY created_at DESC LIMIT 1`, phone, in.Purpose, now).Scan(&id, &hash, &attempts)
+			ORDER BY created_at DESC LIMIT 1`+forUpdate(tx), phone, in.Purpose, now).Scan(&id, &hash, &attempts)
 		if errors.Is(err, database.ErrNoRows) {
 			failure = errInvalidOTP
 			return nil
@@ -170,8 +173,11 @@ func (s *Service) VerifyOTP(ctx context.Context, in VerifyOTPInput, c Client) (*
 			failure = errInvalidOTP
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE otp_codes SET consumed_at = ? WHERE id = ?`, now, id); err != nil {
+		if res, err := tx.Exec(ctx, `UPDATE otp_codes SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL`, now, id); err != nil {
 			return err
+		} else if res.RowsAffected() != 1 {
+			failure = errInvalidOTP // used by a concurrent request
+			return nil
 		}
 		u, err := getUser(ctx, tx, "phone", phone)
 		if err != nil || u.Status != StatusActive {
@@ -215,6 +221,9 @@ func (s *Service) VerifyOTP(ctx context.Context, in VerifyOTPInput, c Client) (*
 	}
 	if failure != nil {
 		return nil, failure
+	}
+	if out != nil && out.Tokens != nil {
+		s.users.forget(out.User.ID)
 	}
 	return out, nil
 }

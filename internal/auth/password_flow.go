@@ -26,31 +26,37 @@ var errInvalidReset = &apperr.Error{Code: "invalid_reset_token", Status: 400, Me
 // ends every session of the account.
 func (s *Service) ResetPassword(ctx context.Context, token, password string) error {
 	hash := hashToken(token)
+	// Check and hash first, outside the write transaction: argon2id takes
+	// tens of milliseconds, and SQLite has one writer.
+	var userID string
+	err := s.DB.QueryRow(ctx, `SELECT user_id FROM password_resets WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?`, hash, s.Now()).Scan(&userID)
+	if errors.Is(err, database.ErrNoRows) {
+		return errInvalidReset
+	}
+	if err != nil {
+		return fmt.Errorf("auth: reset password: %w", err)
+	}
+	u, err := getUserByID(ctx, s.DB, userID)
+	if err != nil || u.Status != StatusActive {
+		return errInvalidReset
+	}
+	if err := ValidatePassword("new_password", password, deref(u.Email), deref(u.Phone), u.Name); err != nil {
+		return err
+	}
+	newHash := HashPassword(password, s.opts.Password)
 	var failure error
-	err := s.DB.InTx(ctx, func(tx *database.Tx) error {
+	err = s.DB.InTx(ctx, func(tx *database.Tx) error {
 		now := s.Now()
-		var userID string
-		err := tx.QueryRow(ctx, `SELECT user_id FROM password_resets WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?`, hash, now).Scan(&userID)
-		if errors.Is(err, database.ErrNoRows) {
-			failure = errInvalidReset
-			return nil
-		}
+		// Use the token exactly once, even against a concurrent request.
+		res, err := tx.Exec(ctx, `UPDATE password_resets SET used_at = ? WHERE token_hash = ? AND user_id = ? AND used_at IS NULL AND expires_at > ?`, now, hash, userID, now)
 		if err != nil {
 			return err
 		}
-		u, err := getUserByID(ctx, tx, userID)
-		if err != nil || u.Status != StatusActive {
+		if res.RowsAffected() != 1 {
 			failure = errInvalidReset
 			return nil
 		}
-		if err := ValidatePassword("new_password", password, deref(u.Email), deref(u.Phone), u.Name); err != nil {
-			failure = err
-			return nil
-		}
-		if _, err := tx.Exec(ctx, `UPDATE password_resets SET used_at = ? WHERE token_hash = ?`, now, hash); err != nil {
-			return err
-		}
-		if err := s.setPassword(ctx, tx, u.ID, password, now); err != nil {
+		if err := s.setPassword(ctx, tx, u.ID, newHash, now); err != nil {
 			return err
 		}
 		if _, err := s.revokeUserSessions(ctx, tx, u.ID, "", "password_reset"); err != nil {
@@ -61,6 +67,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) err
 	if err != nil {
 		return fmt.Errorf("auth: reset password: %w", err)
 	}
+	s.users.forget(u.ID)
 	return failure
 }
 
@@ -87,8 +94,9 @@ func (s *Service) ChangePassword(ctx context.Context, p access.Principal, curren
 	if err := ValidatePassword("new_password", next, deref(u.Email), deref(u.Phone), u.Name); err != nil {
 		return err
 	}
-	return s.DB.InTx(ctx, func(tx *database.Tx) error {
-		if err := s.setPassword(ctx, tx, u.ID, next, s.Now()); err != nil {
+	newHash := HashPassword(next, s.opts.Password)
+	err = s.DB.InTx(ctx, func(tx *database.Tx) error {
+		if err := s.setPassword(ctx, tx, u.ID, newHash, s.Now()); err != nil {
 			return err
 		}
 		if _, err := s.revokeUserSessions(ctx, tx, u.ID, p.SessionID, "password_changed"); err != nil {
@@ -96,11 +104,16 @@ func (s *Service) ChangePassword(ctx context.Context, p access.Principal, curren
 		}
 		return audit.Record(ctx, tx, audit.Entry{Action: "auth.password_changed", TargetType: "user", TargetID: u.ID})
 	})
+	if err == nil {
+		s.users.forget(u.ID)
+	}
+	return err
 }
 
-func (s *Service) setPassword(ctx context.Context, tx database.Querier, userID, password string, now time.Time) error {
+// setPassword stores an already computed hash.
+func (s *Service) setPassword(ctx context.Context, tx database.Querier, userID, hash string, now time.Time) error {
 	s.users.forget(userID)
-	_, err := tx.Exec(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`, HashPassword(password, s.opts.Password), now, userID)
+	_, err := tx.Exec(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`, hash, now, userID)
 	return err
 }
 

@@ -94,6 +94,9 @@ func (s *Service) PutPreferences(ctx context.Context, p access.Principal, id str
 		if err != nil {
 			return err
 		}
+		if !p.Owns(u.ID) && !mayManage(p, u) {
+			return apperr.New(apperr.Forbidden, "only an administrator above this user may change them")
+		}
 		ch, _ := json.Marshal(in.Channels)
 		var qs, qe *string
 		if in.QuietHours != nil {

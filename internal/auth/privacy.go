@@ -82,6 +82,7 @@ func (s *Service) RegisterDataSource(d DataSource) { s.dataSources = append(s.da
 // erases its part. The row stays, anonymous, so the audit log and records
 // kept by law still point somewhere.
 func (s *Service) EraseUser(ctx context.Context, p access.Principal, id string) error {
+	defer s.users.forget(id) // after commit too
 	return s.DB.InTx(ctx, func(tx *database.Tx) error {
 		u, err := s.visibleUser(ctx, tx, p, id, access.UsersEraseAny)
 		if err != nil {

@@ -97,11 +97,17 @@ type sessionRow struct {
 	RevokedAt             *time.Time
 }
 
-func (s *Service) lockSession(ctx context.Context, tx *database.Tx, sid string) (*sessionRow, error) {
-	q := `SELECT id, user_id, refresh_seq, rotated_at, last_used_at, expires_at, revoked_at FROM sessions WHERE id = ?`
+// forUpdate locks the selected rows on PostgreSQL; SQLite's IMMEDIATE
+// transactions already serialise writers.
+func forUpdate(tx *database.Tx) string {
 	if tx.Dialect() == database.Postgres {
-		q += ` FOR UPDATE` // SQLite's IMMEDIATE transaction already serialises writers
+		return ` FOR UPDATE`
 	}
+	return ""
+}
+
+func (s *Service) lockSession(ctx context.Context, tx *database.Tx, sid string) (*sessionRow, error) {
+	q := `SELECT id, user_id, refresh_seq, rotated_at, last_used_at, expires_at, revoked_at FROM sessions WHERE id = ?` + forUpdate(tx)
 	var r sessionRow
 	err := tx.QueryRow(ctx, q, sid).Scan(&r.ID, &r.UserID, &r.Seq, &r.RotatedAt, &r.LastUsedAt, &r.ExpiresAt, &r.RevokedAt)
 	if err != nil {
@@ -123,7 +129,8 @@ func (s *Service) Refresh(ctx context.Context, token string, c Client) (*Tokens,
 	}
 	var out *Tokens
 	var reused string
-	err := s.DB.InTx(ctx, func(tx *database.Tx) error {
+	// Not cancelled by the client: a reuse must end the session whatever happens.
+	err := s.DB.InTx(context.WithoutCancel(ctx), func(tx *database.Tx) error {
 		var sid string
 		var seq int64
 		err := tx.QueryRow(ctx, `SELECT session_id, seq FROM refresh_tokens WHERE token_hash = ?`, hashToken(token)).Scan(&sid, &seq)
@@ -195,7 +202,9 @@ func (s *Service) revokeSessionTx(ctx context.Context, tx database.Querier, sid,
 	if _, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL`, now, reason, sid); err != nil {
 		return fmt.Errorf("auth: revoke session: %w", err)
 	}
-	if err := s.Revocations.Revoke(ctx, sid, now.Add(s.opts.AccessTTL+time.Minute)); err != nil {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+	defer cancel()
+	if err := s.Revocations.Revoke(rctx, sid, now.Add(s.opts.AccessTTL+time.Minute)); err != nil {
 		s.Logger.Error("revocation not shared; other nodes accept the session's access tokens until they expire", "session_id", sid, "err", err)
 	}
 	return nil
@@ -284,7 +293,7 @@ const tokenLeeway = 5 * time.Second
 
 // Logout ends the caller's session.
 func (s *Service) Logout(ctx context.Context, p access.Principal) error {
-	return s.DB.InTx(ctx, func(tx *database.Tx) error {
+	return s.DB.InTx(context.WithoutCancel(ctx), func(tx *database.Tx) error {
 		if err := s.revokeSessionTx(ctx, tx, p.SessionID, p.UserID, "logout"); err != nil {
 			return err
 		}
@@ -328,7 +337,7 @@ func (s *Service) Sessions(ctx context.Context, p access.Principal) ([]SessionIn
 // RevokeSession ends one of the caller's sessions. Another user's session
 // id answers not_found.
 func (s *Service) RevokeSession(ctx context.Context, p access.Principal, sid string) error {
-	return s.DB.InTx(ctx, func(tx *database.Tx) error {
+	return s.DB.InTx(context.WithoutCancel(ctx), func(tx *database.Tx) error {
 		var owner string
 		err := tx.QueryRow(ctx, `SELECT user_id FROM sessions WHERE id = ? AND revoked_at IS NULL`, sid).Scan(&owner)
 		if errors.Is(err, database.ErrNoRows) || (err == nil && owner != p.UserID) {
@@ -348,7 +357,8 @@ func (s *Service) RevokeSession(ctx context.Context, p access.Principal, sid str
 // (all of them with includeCurrent) and returns how many ended.
 func (s *Service) RevokeOtherSessions(ctx context.Context, p access.Principal, includeCurrent bool) (int, error) {
 	var n int
-	err := s.DB.InTx(ctx, func(tx *database.Tx) error {
+	// A revocation completes even if the client hangs up.
+	err := s.DB.InTx(context.WithoutCancel(ctx), func(tx *database.Tx) error {
 		keep := p.SessionID
 		if includeCurrent {
 			keep = ""

@@ -72,6 +72,11 @@ func (s *Service) UpdateUser(ctx context.Context, p access.Principal, id string,
 		if u.Status == StatusErased {
 			return apperr.New(apperr.Conflict, "this account has been erased")
 		}
+		// Changing anything of someone else's (an email or phone is enough to
+		// take an account over through a reset code) needs rank above them.
+		if !p.Owns(u.ID) && !mayManage(p, u) {
+			return apperr.New(apperr.Forbidden, "only an administrator above this user may change them")
+		}
 		if (in.Role != nil && *in.Role != u.Role) || (in.Status != nil && *in.Status != u.Status) {
 			if !mayManage(p, u) {
 				return apperr.New(apperr.Forbidden, "only an administrator above this user may change their role or status")
@@ -171,6 +176,9 @@ func (s *Service) UpdateUser(ctx context.Context, p access.Principal, id string,
 		out, err = getUserByID(ctx, tx, u.ID)
 		return err
 	})
+	if out != nil {
+		s.users.forget(out.ID) // after commit: no concurrent read can re-cache the old row
+	}
 	return out, err
 }
 
@@ -184,7 +192,7 @@ func nonEmpty(m map[string]any) any {
 // DeactivateUser deactivates an account and ends all its sessions. Data is
 // kept (erasure is separate).
 func (s *Service) DeactivateUser(ctx context.Context, p access.Principal, id string) error {
-	return s.DB.InTx(ctx, func(tx *database.Tx) error {
+	err := s.DB.InTx(ctx, func(tx *database.Tx) error {
 		u, err := s.visibleUser(ctx, tx, p, id, access.UsersUpdateAny)
 		if err != nil {
 			return err
@@ -206,6 +214,8 @@ func (s *Service) DeactivateUser(ctx context.Context, p access.Principal, id str
 		return audit.Record(ctx, tx, audit.Entry{Action: "user.deactivated", TargetType: "user", TargetID: u.ID,
 			Before: map[string]any{"status": u.Status}, After: map[string]any{"status": StatusDeactivated}})
 	})
+	s.users.forget(id)
+	return err
 }
 
 // SearchInput filters the user list.
