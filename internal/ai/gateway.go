@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sony/gobreaker/v2"
+	"golang.org/x/sync/singleflight"
 
 	"mitra/internal/platform/access"
 	"mitra/internal/platform/apperr"
@@ -49,6 +50,7 @@ type Gateway struct {
 
 	ledger *ledger
 	quotas quotaCache
+	fetch  singleflight.Group
 }
 
 // New returns the gateway. Without an API key it answers every call with
@@ -77,6 +79,13 @@ func New(cfg Config, d Deps) *Gateway {
 		},
 	})
 	return g
+}
+
+// callTimeout bounds a whole non-streaming call: every attempt's wait for
+// the first byte and backoff, on the default and one fallback model, then
+// reading the answer. (Streams are bounded by their idle watchdog.)
+func (g *Gateway) callTimeout() time.Duration {
+	return time.Duration(2*g.cfg.MaxAttempts)*(g.cfg.FirstByteTimeout+g.cfg.MaxBackoff) + g.cfg.FirstByteTimeout
 }
 
 // Enabled reports whether an upstream is configured.
@@ -176,14 +185,37 @@ func (g *Gateway) Models(ctx context.Context) ([]Model, error) {
 		return nil, errNotConfigured
 	}
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.models != nil && g.now().Sub(g.modelsAt) < g.cfg.ModelsTTL {
-		return g.models, nil
+	models, fresh := g.models, g.now().Sub(g.modelsAt) < g.cfg.ModelsTTL
+	g.mu.Unlock()
+	if fresh && models != nil {
+		return models, nil
 	}
-	all, err := g.client.listModels(ctx)
+	// One fetch at a time, without holding the lock over the network; the
+	// callers that arrive meanwhile share its result.
+	v, err, _ := g.fetch.Do("models", func() (any, error) {
+		all, err := g.client.listModels(context.WithoutCancel(ctx))
+		if err != nil {
+			return nil, err
+		}
+		out := make([]Model, 0, len(all))
+		for _, m := range all {
+			if g.allowed(m.ID) {
+				out = append(out, m)
+			}
+		}
+		g.mu.Lock()
+		g.models, g.modelsAt = out, g.now()
+		g.mu.Unlock()
+		return out, nil
+	})
 	if err != nil {
-		if g.models != nil {
-			return g.models, nil
+		g.mu.Lock()
+		// Serve the old list, and ask again only after a pause.
+		g.modelsAt = g.now().Add(-g.cfg.ModelsTTL + 30*time.Second)
+		stale := g.models
+		g.mu.Unlock()
+		if stale != nil {
+			return stale, nil
 		}
 		var ue *upstreamError
 		if errors.As(err, &ue) {
@@ -191,14 +223,7 @@ func (g *Gateway) Models(ctx context.Context) ([]Model, error) {
 		}
 		return nil, err
 	}
-	out := make([]Model, 0, len(all))
-	for _, m := range all {
-		if g.allowed(m.ID) {
-			out = append(out, m)
-		}
-	}
-	g.models, g.modelsAt = out, g.now()
-	return out, nil
+	return v.([]Model), nil
 }
 
 // call is one gateway call in progress.
@@ -342,11 +367,11 @@ func (g *Gateway) complete(ctx context.Context, p access.Principal, req ChatRequ
 	rec := func(r Record) { r.RequestID = httpx.RequestID(ctx); g.record(ctx, r) }
 	resp, err := g.open(ctx, c, false)
 	if err != nil {
-		if c.attempts > 0 {
+		if c.attempts > 0 && ctx.Err() == nil {
+			// Recorded, but with no tokens: nothing was generated, so the
+			// user's allowance is not charged for an upstream failure.
 			r := g.base(c, false)
 			r.Outcome = outcomeOf(err)
-			r.PromptTokens = estimatePrompt(req.Messages)
-			r.TotalTokens, r.Estimated = r.PromptTokens, true
 			rec(r)
 		}
 		return nil, nil, err
@@ -364,6 +389,15 @@ func (g *Gateway) complete(ctx context.Context, p access.Principal, req ChatRequ
 		r.Outcome = OutcomeUpstreamError
 		rec(r)
 		return nil, nil, (&upstreamError{status: 502, err: errors.New("malformed completion")}).problem()
+	}
+	if (len(comp.Error) > 0 && string(comp.Error) != "null") || comp.Choices[0].FinishReason == "error" {
+		// A failure after generation began: the text is cut short.
+		r.Outcome = OutcomeMidStreamError
+		if comp.Usage != nil {
+			r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.CostUSD = comp.Usage.PromptTokens, comp.Usage.CompletionTokens, comp.Usage.TotalTokens, comp.Usage.Cost
+		}
+		rec(r)
+		return nil, nil, (&upstreamError{status: 502, err: errors.New("generation failed")}).problem()
 	}
 	if comp.Usage != nil {
 		r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.CostUSD = comp.Usage.PromptTokens, comp.Usage.CompletionTokens, comp.Usage.TotalTokens, comp.Usage.Cost

@@ -377,3 +377,33 @@ func TestFirstByteTimeout(t *testing.T) {
 		t.Fatalf("ledger %+v", r)
 	}
 }
+
+// A 200 whose body says generation failed is a failure, not a short answer.
+func TestNonStreamingErrorInsideA200(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t), nil)
+	e.fake.Enqueue(fakeupstream.Scenario{MidStreamError: true})
+	_, err := e.g.Complete(context.Background(), e.p, ai.ChatRequest{Messages: msgs("one two three four five")}, ai.EndpointChat)
+	if code(err) != ai.CodeUpstream {
+		t.Fatalf("got %v", err)
+	}
+	if r := e.lastRecord(t); r.Outcome != ai.OutcomeMidStreamError {
+		t.Fatalf("ledger %+v", r)
+	}
+}
+
+// An upstream failure before any text costs the user no allowance.
+func TestFailedCallsAreNotCharged(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t), func(c *ai.Config, _ *ai.Deps) { c.Fallbacks, c.MaxAttempts = nil, 1 })
+	e.fake.Enqueue(fakeupstream.Scenario{Status: 503})
+	if _, err := e.g.Complete(context.Background(), e.p, ai.ChatRequest{Messages: msgs("a long message to make the estimate visible")}, ai.EndpointChat); err == nil {
+		t.Fatal("want a failure")
+	}
+	r := e.lastRecord(t)
+	if r.Outcome != ai.OutcomeUpstreamError || r.TotalTokens != 0 {
+		t.Fatalf("ledger %+v", r)
+	}
+	u, _ := e.g.Usage(context.Background(), e.p)
+	if u.Today.TotalTokens != 0 || u.Today.Requests != 1 {
+		t.Fatalf("usage %+v", u.Today)
+	}
+}

@@ -104,14 +104,27 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 		httpx.WriteError(w, r, err)
 		return
 	}
+	// Never let one call generate more than the caller has left.
+	if rem := adm.Quota.remaining(); rem >= 0 && (req.MaxTokens == nil || int64(*req.MaxTokens) > rem) {
+		n := int(max(1, min(rem, 32000)))
+		req.MaxTokens = &n
+	}
+	// A call may take longer than an ordinary request (retries, a slow
+	// model): the write deadline is lifted and the call bounded instead.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	if req.Stream {
-		if started, err := h.G.Stream(ctx, p, req, endpoint, w, nil); err != nil && !started {
+		if started, err := h.G.Stream(ctx, p, req, endpoint, w, nil); err != nil && !started && ctx.Err() == nil {
 			httpx.WriteError(w, r, err)
 		}
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, h.G.callTimeout())
+	defer cancel()
 	comp, raw, err := h.G.complete(ctx, p, req, endpoint)
 	if err != nil {
+		if r.Context().Err() != nil {
+			return // the client left (or the call ran out of time): nobody to answer
+		}
 		httpx.WriteError(w, r, err)
 		return
 	}

@@ -64,6 +64,9 @@ type ledger struct {
 	flush chan chan struct{}
 	done  chan struct{}
 	once  sync.Once
+
+	mu     sync.RWMutex // guards closed against sends on a closed channel
+	closed bool
 }
 
 const (
@@ -104,7 +107,11 @@ func (l *ledger) run() {
 		case ack := <-l.flush:
 			for drained := false; !drained; {
 				select {
-				case r := <-l.ch:
+				case r, ok := <-l.ch:
+					if !ok {
+						drained = true
+						break
+					}
 					batch = append(batch, r)
 				default:
 					drained = true
@@ -123,8 +130,15 @@ func (g *Gateway) record(_ context.Context, r Record) {
 	if r.CreatedAt.IsZero() {
 		r.CreatedAt = g.now()
 	}
+	l := g.ledger
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed { // a call that outlived shutdown
+		g.write([]Record{r})
+		return
+	}
 	select {
-	case g.ledger.ch <- r:
+	case l.ch <- r:
 	default:
 		g.write([]Record{r})
 	}
@@ -142,19 +156,24 @@ func (g *Gateway) Flush() {
 
 // Close writes the pending records and stops the writer.
 func (g *Gateway) Close() {
-	g.ledger.once.Do(func() { close(g.ledger.ch) })
-	<-g.ledger.done
+	l := g.ledger
+	l.once.Do(func() {
+		l.mu.Lock()
+		l.closed = true
+		close(l.ch)
+		l.mu.Unlock()
+	})
+	<-l.done
 }
 
 // write stores records and adds their tokens to the users' counters, in
 // one transaction.
 func (g *Gateway) write(batch []Record) {
-	type key struct{ user, period string }
-	sums := map[key][2]int64{}
+	sums := map[counterKey][2]int64{}
 	for _, r := range batch {
 		day, month := periods(r.CreatedAt)
 		for _, p := range []string{day, month} {
-			k := key{r.UserID, p}
+			k := counterKey{r.UserID, p}
 			v := sums[k]
 			v[0] += int64(r.TotalTokens)
 			v[1]++
@@ -162,7 +181,27 @@ func (g *Gateway) write(batch []Record) {
 		}
 	}
 	ctx := context.Background()
-	err := g.db.InTx(ctx, func(tx *database.Tx) error {
+	var err error
+	for try := 0; try < 2; try++ { // one retry: a busy database is worth a second go
+		if err = g.writeOnce(ctx, batch, sums); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		g.log.Error("ai usage not recorded", "records", len(batch), "err", err)
+		return
+	}
+	// Keep cached quota readings exact for this node's own calls.
+	for k, v := range sums {
+		g.quotas.add(k.user, k.period, v[0])
+	}
+}
+
+type counterKey struct{ user, period string }
+
+func (g *Gateway) writeOnce(ctx context.Context, batch []Record, sums map[counterKey][2]int64) error {
+	return g.db.InTx(ctx, func(tx *database.Tx) error {
 		for _, r := range batch {
 			var cost *int64
 			if r.CostUSD != nil {
@@ -184,14 +223,6 @@ func (g *Gateway) write(batch []Record) {
 		}
 		return nil
 	})
-	if err != nil {
-		g.log.Error("ai usage not recorded", "records", len(batch), "err", err)
-		return
-	}
-	// Keep cached quota readings exact for this node's own calls.
-	for k, v := range sums {
-		g.quotas.add(k.user, k.period, v[0])
-	}
 }
 
 // RoleLimits are the AI limits of one role. Zero means unlimited.
@@ -217,6 +248,17 @@ var DefaultLimits = map[access.Role]RoleLimits{
 type Quota struct {
 	DailyRemaining   int64
 	MonthlyRemaining int64
+}
+
+// remaining is the smaller allowance left, or -1 when unlimited.
+func (q Quota) remaining() int64 {
+	switch {
+	case q.DailyRemaining < 0:
+		return q.MonthlyRemaining
+	case q.MonthlyRemaining < 0:
+		return q.DailyRemaining
+	}
+	return min(q.DailyRemaining, q.MonthlyRemaining)
 }
 
 // checkQuota refuses the call when a token allowance is used up.

@@ -31,11 +31,9 @@ func (g *Gateway) Stream(ctx context.Context, p access.Principal, req ChatReques
 	defer cancel()
 	resp, err := g.open(uctx, c, true)
 	if err != nil {
-		if c.attempts > 0 {
-			r := g.base(c, true)
+		if c.attempts > 0 && ctx.Err() == nil {
+			r := g.base(c, true) // no tokens: nothing was generated
 			r.Outcome = outcomeOf(err)
-			r.PromptTokens = estimatePrompt(req.Messages)
-			r.TotalTokens, r.Estimated = r.PromptTokens, true
 			r.RequestID = httpx.RequestID(ctx)
 			g.record(ctx, r)
 		}

@@ -61,6 +61,9 @@ type Completion struct {
 	Model   string   `json:"model"`
 	Choices []Choice `json:"choices"`
 	Usage   *Usage   `json:"usage,omitempty"`
+	// Error is set by OpenRouter when generation failed after it began
+	// (the status is still 200).
+	Error json.RawMessage `json:"error,omitempty"`
 }
 
 // Choice is one completion choice.

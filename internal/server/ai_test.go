@@ -14,7 +14,10 @@ import (
 	"mitra/internal/ai"
 	"mitra/internal/ai/fakeupstream"
 	"mitra/internal/auth/authtest"
+	"mitra/internal/platform/access"
+	"mitra/internal/platform/config"
 	"mitra/internal/platform/database/dbtest"
+	"mitra/internal/server"
 )
 
 const upstreamKey = "sk-or-v1-upstream-secret"
@@ -158,5 +161,28 @@ func TestAIUnavailableWithoutKey(t *testing.T) {
 	}
 	if w, _ := c.do(http.MethodGet, "/api/v1/auth/me", nil); w.Code != 200 {
 		t.Fatalf("the rest changed: %d", w.Code)
+	}
+}
+
+// A call never asks for more tokens than the caller has left.
+func TestMaxTokensClampedToAllowance(t *testing.T) {
+	fake := fakeupstream.New(fakeupstream.Options{APIKey: upstreamKey})
+	base, closeFake := fake.Start()
+	defer closeFake()
+	db := dbtest.SQLite(t)
+	e := authtest.New(t, db, authtest.Memory)
+	gw := ai.New(ai.Config{BaseURL: base, APIKey: upstreamKey, DefaultModel: "openai/gpt-4o-mini"},
+		ai.Deps{DB: db, Limiter: e.Limiter, Limits: map[access.Role]ai.RoleLimits{access.Member: {DailyTokens: 50, MonthlyTokens: 1000}}})
+	defer gw.Close()
+	conf, _, _ := config.Load("test", func(string) string { return "" }, nil, io.Discard, nil)
+	s := server.New(server.Deps{Config: conf, DB: db, Auth: e.Svc, Limiter: e.Limiter, AI: gw})
+	c, _ := signUp(t, s, "clamp@example.com")
+	w, b := c.do(http.MethodPost, "/api/ai/chat", `{"messages":[{"role":"user","content":"hi"}],"max_tokens":4000}`)
+	if w.Code != 200 {
+		t.Fatalf("%d %v", w.Code, b)
+	}
+	got := fake.Requests()[0].Body["max_tokens"]
+	if got != float64(50) {
+		t.Fatalf("upstream asked for %v tokens, want the 50 left", got)
 	}
 }

@@ -269,6 +269,16 @@ func TestCORS(t *testing.T) {
 	if w := pre("https://evil.example.net"); w.Header().Get("Access-Control-Allow-Origin") != "" {
 		t.Fatalf("unknown origin allowed: %v", w.Header())
 	}
+	// With no origins configured, no origin is allowed (not every origin).
+	h := httpx.Stack(http.NotFoundHandler(), httpx.Options{})
+	req := httptest.NewRequest(http.MethodOptions, "/things", nil)
+	req.Header.Set("Origin", "https://evil.example.net")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if got := rec.Header().Get("Access-Control-Allow-Origin"); got != "" {
+		t.Fatalf("default CORS allows %q", got)
+	}
 }
 
 func TestClientIP(t *testing.T) {

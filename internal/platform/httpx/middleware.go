@@ -263,13 +263,18 @@ func IsHTTPS(r *http.Request, trusted []netip.Prefix) bool {
 }
 
 func corsHandler(origins []string) *cors.Cors {
-	return cors.New(cors.Options{
+	o := cors.Options{
 		AllowedOrigins: origins,
 		AllowedMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
 		AllowedHeaders: []string{"Authorization", "Content-Type", "X-Request-Id", "If-None-Match", "If-Match", "Idempotency-Key"},
 		ExposedHeaders: []string{"X-Request-Id", "ETag", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Location"},
 		MaxAge:         600,
-	})
+	}
+	if len(origins) == 0 {
+		// rs/cors reads an empty list as "every origin"; ours means none.
+		o.AllowOriginFunc = func(string) bool { return false }
+	}
+	return cors.New(o)
 }
 
 // limits caps the request body and sets the write deadline.
