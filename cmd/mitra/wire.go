@@ -139,6 +139,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, er
 		Fallbacks: cfg.AIFallbacks, AppURL: cfg.AIAppURL, AppName: cfg.AIAppName},
 		ai.Deps{DB: a.db, Limiter: a.limiter, Limits: limits, Logger: log.With("component", "ai")})
 	a.closers = append(a.closers, a.ai.Close)
+	a.auth.RegisterDataSource(a.ai) // AI calls in privacy export and erasure
 	if !a.ai.Enabled() {
 		log.Warn("MITRA_AI_API_KEY not set: AI routes answer 503 ai_unavailable")
 	}

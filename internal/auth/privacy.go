@@ -27,7 +27,7 @@ type Export struct {
 	User        *User          `json:"user"`
 	Preferences Preferences    `json:"preferences"`
 	Sessions    []SessionInfo  `json:"sessions"`
-	Audit       []audit.Stored `json:"audit" doc:"Events the user did or that were done to their account (latest 1000)"`
+	Audit       []audit.Stored `json:"audit" doc:"Events the user did and events done to their account (the latest 100 of each)"`
 	Domains     map[string]any `json:"domains" doc:"Data of each product area"`
 }
 

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -128,6 +129,25 @@ func TestAIChatOverHTTP(t *testing.T) {
 		resp.Body.Close()
 		if !strings.Contains(string(b), `"recent"`) || !strings.Contains(string(b), `"daily_remaining"`) {
 			t.Fatalf("usage body: %s", b)
+		}
+	}
+	// The calls are part of the user's privacy export.
+	var me struct{ ID string }
+	meReq, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/auth/me", nil)
+	meReq.Header.Set("Authorization", "Bearer "+token)
+	if r, err := http.DefaultClient.Do(meReq); err == nil {
+		_ = json.NewDecoder(r.Body).Decode(&me)
+		r.Body.Close()
+	}
+	exReq, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/users/"+me.ID+"/export", nil)
+	exReq.Header.Set("Authorization", "Bearer "+token)
+	if r, err := http.DefaultClient.Do(exReq); err != nil || r.StatusCode != 200 {
+		t.Fatalf("export: %v %v", r, err)
+	} else {
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if !strings.Contains(string(b), `"ai":{"calls":[`) {
+			t.Fatalf("export lacks AI calls: %.300s", b)
 		}
 	}
 	fake.Enqueue(fakeupstream.Scenario{Status: 403})

@@ -50,6 +50,7 @@ func newServerWithAI(t *testing.T, db *database.DB, rdb *redis.Client, st authte
 	}
 	gw := ai.New(cfg, ai.Deps{DB: db, Limiter: e.Limiter})
 	t.Cleanup(gw.Close)
+	e.Svc.RegisterDataSource(gw)
 	return server.New(server.Deps{Config: conf, Version: "v-test", DB: db, Redis: rdb, Jobs: q, Registry: prometheus.NewRegistry(),
 		Auth: e.Svc, Limiter: e.Limiter, AI: gw}), e
 }
