@@ -860,3 +860,21 @@ func TestSuccessClearsFailures(t *testing.T) {
 		}
 	})
 }
+
+func TestCleanupJob(t *testing.T) {
+	authtest.Each(t, func(t *testing.T, e *authtest.Env) {
+		tok := register(t, e, "clean@example.com", "")
+		r1, _ := e.Svc.Refresh(ctx, tok.RefreshToken, client(""))
+		if _, err := e.Svc.Refresh(ctx, r1.RefreshToken, client("")); err != nil {
+			t.Fatal(err)
+		}
+		e.Clock.Add(25 * time.Hour)
+		if err := (&auth.CleanupWorker{Service: e.Svc}).Work(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := e.DB.QueryRow(ctx, `SELECT count(*) FROM refresh_tokens WHERE session_id = ?`, tok.SessionID).Scan(&n); err != nil || n != 2 {
+			t.Fatalf("%d refresh tokens kept (%v), want the current and the previous", n, err)
+		}
+	})
+}

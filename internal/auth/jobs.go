@@ -45,6 +45,11 @@ func (w *CleanupWorker) Work(ctx context.Context, _ *river.Job[CleanupArgs]) err
 		{`DELETE FROM otp_codes WHERE expires_at < ?`, []any{cutoff}},
 		{`DELETE FROM password_resets WHERE expires_at < ?`, []any{cutoff}},
 		{`DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE revoked_at < ? OR expires_at < ?)`, []any{cutoff, cutoff}},
+		// Rotated tokens older than the previous one are never accepted
+		// again. Kept for a day they still reveal a replay (ending the
+		// session); after that a replay is merely refused, which bounds the
+		// table to about a day of refreshes per session.
+		{`DELETE FROM refresh_tokens WHERE created_at < ? AND seq < (SELECT s.refresh_seq - 1 FROM sessions s WHERE s.id = refresh_tokens.session_id)`, []any{cutoff}},
 	}
 	for _, st := range steps {
 		if _, err := s.DB.Exec(ctx, st.query, st.args...); err != nil {

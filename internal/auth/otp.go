@@ -69,8 +69,12 @@ func (s *Service) SendOTP(ctx context.Context, in SendOTPInput, c Client) (*OTPS
 	} else if wait > 0 {
 		return nil, &apperr.Error{Code: "otp_cooldown", Status: 429, Message: "a code was sent moments ago; wait before asking again", RetryAfter: wait}
 	}
-	for key, limit := range map[string]ratelimit.Limit{"otp:phone:" + phoneKey: otpPerPhone, "otp:ip:" + c.IP: otpPerIP} {
-		res, err := s.Limiter.Allow(ctx, key, limit)
+	// The IP's budget first: a refusal there must not spend the phone's.
+	for _, l := range []struct {
+		key   string
+		limit ratelimit.Limit
+	}{{"otp:ip:" + c.IP, otpPerIP}, {"otp:phone:" + phoneKey, otpPerPhone}} {
+		res, err := s.Limiter.Allow(ctx, l.key, l.limit)
 		if err != nil {
 			return nil, err
 		}

@@ -121,9 +121,9 @@ func List(ctx context.Context, q database.Querier, f Filter) ([]Stored, string, 
 	}
 	if f.Action != "" {
 		if strings.HasSuffix(f.Action, ".") {
-			// Prefix match without LIKE wildcards: [prefix, prefix + U+FFFF).
-			add("action >= ?", f.Action)
-			add("action < ?", f.Action+"\uffff")
+			// Prefix match without LIKE wildcards or collation-dependent ranges.
+			where = append(where, "substr(action, 1, ?) = ?")
+			args = append(args, len(f.Action), f.Action)
 		} else {
 			add("action = ?", f.Action)
 		}
