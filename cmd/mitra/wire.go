@@ -13,6 +13,7 @@ import (
 
 	"mitra/internal/ai"
 	"mitra/internal/auth"
+	"mitra/internal/persona"
 	"mitra/internal/platform/access"
 	"mitra/internal/platform/config"
 	"mitra/internal/platform/database"
@@ -36,6 +37,7 @@ type app struct {
 	auth    *auth.Service
 	queue   *jobs.Queue
 	ai      *ai.Gateway
+	persona *persona.Service
 	closers []func()
 }
 
@@ -140,6 +142,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, er
 		ai.Deps{DB: a.db, Limiter: a.limiter, Limits: limits, Logger: log.With("component", "ai")})
 	a.closers = append(a.closers, a.ai.Close)
 	a.auth.RegisterDataSource(a.ai) // AI calls in privacy export and erasure
+	a.persona = persona.NewService(a.db, a.vault, time.Now)
 	if !a.ai.Enabled() {
 		log.Warn("MITRA_AI_API_KEY not set: AI routes answer 503 ai_unavailable")
 	}

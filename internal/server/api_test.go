@@ -298,3 +298,27 @@ func TestAuthFlowOverHTTP(t *testing.T) {
 		t.Fatalf("jwks: %d %s", w.Code, w.Body)
 	}
 }
+
+// Crisis resources need no account; mood and assessments are the caller's.
+func TestPersonaOverHTTP(t *testing.T) {
+	s := newServer(t, dbtest.SQLite(t), nil)
+	anon := client{t: t, h: s, ip: "198.51.100.70"}
+	w, b := anon.do(http.MethodGet, "/api/v1/crisis/resources?country=id", nil)
+	if w.Code != 200 || b["country"] != "ID" || len(b["resources"].([]any)) != 3 {
+		t.Fatalf("resources: %d %v", w.Code, b)
+	}
+	if w, _ := anon.do(http.MethodPost, "/api/v1/moods", map[string]any{"score": 5}); w.Code != 401 {
+		t.Fatalf("anonymous mood: %d", w.Code)
+	}
+	c, _ := signUp(t, s, "mood@example.com")
+	if w, b := c.do(http.MethodPost, "/api/v1/moods", map[string]any{"score": 11}); w.Code != 422 {
+		t.Fatalf("score 11: %d %v", w.Code, b)
+	}
+	if w, b := c.do(http.MethodPost, "/api/v1/moods", map[string]any{"score": 4, "emotions": []string{"anxious"}}); w.Code != 201 {
+		t.Fatalf("mood: %d %v", w.Code, b)
+	}
+	w, b = c.do(http.MethodPost, "/api/v1/assessments", map[string]any{"type": "phq9", "answers": []int{2, 2, 2, 2, 2, 2, 2, 2, 2}})
+	if w.Code != 201 || b["severity"] != "moderately_severe" || b["crisis"] == nil {
+		t.Fatalf("assessment: %d %v", w.Code, b)
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"mitra/internal/ai"
 	"mitra/internal/auth"
+	"mitra/internal/persona"
 	"mitra/internal/platform/access"
 )
 
@@ -71,6 +72,22 @@ func (s *Server) routes() {
 	route(s, op(get, "/api/v1/ai/usage", "ai-usage", "Your AI usage: totals, allowances, recent calls", tagAI), access.Authenticated, RateDefault, g.MyUsage)
 	route(s, op(get, "/api/v1/ai/usage/summary", "ai-usage-summary", "AI usage by user, model or day", tagAI, 422), access.AIUsageRead, RateDefault, g.Summary)
 
+	// Persona (A3, A4): crisis resources are public (nobody in crisis should
+	// need an account to see a phone number); mood and assessments are the
+	// caller's own.
+	if s.deps.Config.HasProduct("persona") {
+		ph := persona.Handlers{S: s.deps.Persona}
+		route(s, op(get, "/api/v1/crisis/resources", "crisis-resources", "Professional crisis resources for a country", tagCrisis, 422), access.Public, RateDefault, ph.Resources)
+		route(s, op(get, "/api/v1/crisis/resources/all", "crisis-resources-all", "Every crisis resource", tagCrisis), access.CrisisResourcesManage, RateDefault, ph.AllResources)
+		route(s, op(post, "/api/v1/crisis/resources", "crisis-resources-create", "Add a crisis resource", tagCrisis, 422), access.CrisisResourcesManage, RateDefault, ph.CreateResource)
+		route(s, op(put, "/api/v1/crisis/resources/{resource_id}", "crisis-resources-update", "Replace a crisis resource", tagCrisis, 404, 422), access.CrisisResourcesManage, RateDefault, ph.UpdateResource)
+		route(s, op(http.MethodDelete, "/api/v1/crisis/resources/{resource_id}", "crisis-resources-delete", "Remove a crisis resource", tagCrisis, 404), access.CrisisResourcesManage, RateDefault, ph.DeleteResource)
+		route(s, op(post, "/api/v1/moods", "moods-add", "Record a mood check-in", tagMood, 422), access.Authenticated, RateDefault, ph.AddMood)
+		route(s, op(get, "/api/v1/moods", "moods-list", "Your mood check-ins and weekly trend", tagMood, 422), access.Authenticated, RateDefault, ph.Moods)
+		route(s, op(post, "/api/v1/assessments", "assessments-add", "Score a PHQ-9 or GAD-7 questionnaire", tagMood, 422), access.Authenticated, RateDefault, ph.AddAssessment)
+		route(s, op(get, "/api/v1/assessments", "assessments-list", "Your questionnaires", tagMood), access.Authenticated, RateDefault, ph.Assessments)
+	}
+
 	// Prometheus metrics (text exposition format).
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.deps.Registry, promhttp.HandlerOpts{ErrorLog: nil}))
 }
@@ -83,6 +100,8 @@ const (
 	tagAdmin  = "Admin"
 	tagFlags  = "Feature flags"
 	tagAI     = "AI"
+	tagCrisis = "Crisis"
+	tagMood   = "Mood"
 
 	get  = http.MethodGet
 	post = http.MethodPost

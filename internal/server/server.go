@@ -15,6 +15,7 @@ import (
 
 	"mitra/internal/ai"
 	"mitra/internal/auth"
+	"mitra/internal/persona"
 	"mitra/internal/platform/config"
 	"mitra/internal/platform/database"
 	"mitra/internal/platform/httpx"
@@ -38,6 +39,7 @@ type Deps struct {
 	Auth     *auth.Service   // identity; nil only when printing the spec
 	Limiter  ratelimit.Store // rate limits; nil disables them
 	AI       *ai.Gateway     // AI gateway (answers ai_unavailable without a key)
+	Persona  *persona.Service
 }
 
 // Server is the HTTP API.

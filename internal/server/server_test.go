@@ -14,6 +14,7 @@ import (
 
 	"mitra/internal/ai"
 	"mitra/internal/auth/authtest"
+	"mitra/internal/persona"
 	"mitra/internal/platform/config"
 	"mitra/internal/platform/database"
 	"mitra/internal/platform/database/dbtest"
@@ -52,7 +53,7 @@ func newServerWithAI(t *testing.T, db *database.DB, rdb *redis.Client, st authte
 	t.Cleanup(gw.Close)
 	e.Svc.RegisterDataSource(gw)
 	return server.New(server.Deps{Config: conf, Version: "v-test", DB: db, Redis: rdb, Jobs: q, Registry: prometheus.NewRegistry(),
-		Auth: e.Svc, Limiter: e.Limiter, AI: gw}), e
+		Auth: e.Svc, Limiter: e.Limiter, AI: gw, Persona: persona.NewService(db, e.Vault, e.Clock.Now)}), e
 }
 
 func get(t *testing.T, h http.Handler, path string) (*httptest.ResponseRecorder, map[string]any) {

@@ -62,14 +62,16 @@ const (
 	FlagsManage Permission = "flags:manage"
 	HealthAdmin Permission = "health:admin"
 	AIUsageRead Permission = "ai:usage_read" // everyone's AI usage
+
+	CrisisResourcesManage Permission = "crisis:resources_manage"
 )
 
 // grants is the whole permission table. Authenticated callers also hold
 // Authenticated; ownership (a user acting on their own objects) is checked
 // by the domain on top of these.
 var grants = map[Role][]Permission{
-	SuperAdmin: {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin, AIUsageRead},
-	Admin:      {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin, AIUsageRead},
+	SuperAdmin: {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin, AIUsageRead, CrisisResourcesManage},
+	Admin:      {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin, AIUsageRead, CrisisResourcesManage},
 }
 
 // Can reports whether role r holds permission p.

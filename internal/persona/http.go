@@ -1,0 +1,174 @@
+package persona
+
+import (
+	"context"
+	"net/http"
+)
+
+// Handlers are the Persona HTTP operations in huma's typed form.
+type Handlers struct{ S *Service }
+
+// ResourcesRequest selects a country.
+type ResourcesRequest struct {
+	Country string `query:"country" minLength:"2" maxLength:"2" example:"ID" doc:"ISO 3166-1 alpha-2; international resources are always included"`
+}
+
+// ResourcesOutput lists resources.
+type ResourcesOutput struct {
+	CacheControl string `header:"Cache-Control"`
+	Body         struct {
+		Country   string     `json:"country"`
+		Resources []Resource `json:"resources"`
+	}
+}
+
+// Resources serves GET /api/v1/crisis/resources.
+func (h Handlers) Resources(ctx context.Context, in *ResourcesRequest) (*ResourcesOutput, error) {
+	c := "ZZ"
+	if in.Country != "" {
+		var err error
+		if c, err = NormalizeCountry("query.country", in.Country); err != nil {
+			return nil, err
+		}
+	}
+	list, err := h.S.Resources(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	out := &ResourcesOutput{CacheControl: "public, max-age=300"}
+	out.Body.Country, out.Body.Resources = c, list
+	return out, nil
+}
+
+// AllResourcesOutput lists every resource.
+type AllResourcesOutput struct {
+	Body struct {
+		Resources []Resource `json:"resources"`
+	}
+}
+
+// AllResources serves the administrators' list.
+func (h Handlers) AllResources(ctx context.Context, _ *struct{}) (*AllResourcesOutput, error) {
+	list, err := h.S.AllResources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &AllResourcesOutput{}
+	out.Body.Resources = list
+	return out, nil
+}
+
+// CreateResourceRequest is POST /api/v1/crisis/resources.
+type CreateResourceRequest struct{ Body ResourceInput }
+
+// ResourceOutput answers with one resource.
+type ResourceOutput struct {
+	Status int
+	Body   *Resource
+}
+
+// CreateResource adds a resource.
+func (h Handlers) CreateResource(ctx context.Context, in *CreateResourceRequest) (*ResourceOutput, error) {
+	r, err := h.S.PutResource(ctx, "", in.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &ResourceOutput{Status: http.StatusCreated, Body: r}, nil
+}
+
+// ResourcePath names a resource.
+type ResourcePath struct {
+	ResourceID string `path:"resource_id" maxLength:"36"`
+}
+
+// UpdateResourceRequest is PUT /api/v1/crisis/resources/{resource_id}.
+type UpdateResourceRequest struct {
+	ResourcePath
+	Body ResourceInput
+}
+
+// UpdateResource replaces a resource.
+func (h Handlers) UpdateResource(ctx context.Context, in *UpdateResourceRequest) (*ResourceOutput, error) {
+	r, err := h.S.PutResource(ctx, in.ResourceID, in.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &ResourceOutput{Status: http.StatusOK, Body: r}, nil
+}
+
+// DeleteResource removes a resource.
+func (h Handlers) DeleteResource(ctx context.Context, in *ResourcePath) (*struct{}, error) {
+	return nil, h.S.DeleteResource(ctx, in.ResourceID)
+}
+
+// AddMoodRequest is POST /api/v1/moods.
+type AddMoodRequest struct{ Body MoodInput }
+
+// MoodOutput answers with one check-in.
+type MoodOutput struct {
+	Status int
+	Body   *Mood
+}
+
+// AddMood records a check-in.
+func (h Handlers) AddMood(ctx context.Context, in *AddMoodRequest) (*MoodOutput, error) {
+	m, err := h.S.AddMood(ctx, in.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &MoodOutput{Status: http.StatusCreated, Body: m}, nil
+}
+
+// MoodsOutput is the caller's history.
+type MoodsOutput struct{ Body *MoodHistory }
+
+// Moods lists check-ins and weekly trends.
+func (h Handlers) Moods(ctx context.Context, in *MoodQuery) (*MoodsOutput, error) {
+	m, err := h.S.Moods(ctx, *in)
+	if err != nil {
+		return nil, err
+	}
+	return &MoodsOutput{Body: m}, nil
+}
+
+// AddAssessmentRequest is POST /api/v1/assessments.
+type AddAssessmentRequest struct{ Body AssessmentInput }
+
+// AssessmentOutput answers with one scored questionnaire.
+type AssessmentOutput struct {
+	Status int
+	Body   *Assessment
+}
+
+// AddAssessment scores a questionnaire.
+func (h Handlers) AddAssessment(ctx context.Context, in *AddAssessmentRequest) (*AssessmentOutput, error) {
+	a, err := h.S.AddAssessment(ctx, in.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &AssessmentOutput{Status: http.StatusCreated, Body: a}, nil
+}
+
+// AssessmentsRequest filters the history.
+type AssessmentsRequest struct {
+	Type  string `query:"type" enum:"phq9,gad7"`
+	Limit int    `query:"limit" minimum:"1" maximum:"100" default:"50"`
+}
+
+// AssessmentsOutput is the history.
+type AssessmentsOutput struct {
+	Body struct {
+		Assessments []Assessment `json:"assessments"`
+	}
+}
+
+// Assessments lists the caller's questionnaires.
+func (h Handlers) Assessments(ctx context.Context, in *AssessmentsRequest) (*AssessmentsOutput, error) {
+	list, err := h.S.Assessments(ctx, in.Type, in.Limit)
+	if err != nil {
+		return nil, err
+	}
+	out := &AssessmentsOutput{}
+	out.Body.Assessments = list
+	return out, nil
+}

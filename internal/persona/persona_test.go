@@ -1,0 +1,192 @@
+package persona_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"mitra/internal/persona"
+	"mitra/internal/platform/access"
+	"mitra/internal/platform/apperr"
+	"mitra/internal/platform/audit"
+	"mitra/internal/platform/database"
+	"mitra/internal/platform/database/dbtest"
+	"mitra/internal/platform/vault"
+)
+
+func newService(t *testing.T, db *database.DB) *persona.Service {
+	t.Helper()
+	v, err := vault.Parse(vault.NewKeySpec("p1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return persona.NewService(db, v, time.Now)
+}
+
+func as(userID string, role access.Role) context.Context {
+	return access.WithPrincipal(context.Background(), access.Principal{UserID: userID, SessionID: "s", Role: role})
+}
+
+func code(err error) apperr.Code {
+	if e, ok := apperr.As(err); ok {
+		return e.Code
+	}
+	return "?"
+}
+
+func TestResourcesByCountryWithInternationalFallback(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *database.DB) {
+		s := newService(t, db)
+		ctx := context.Background()
+		id, err := s.Resources(ctx, "ID")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(id) != 3 || id[0].Phone != "112" || id[1].Phone != "119 ext 8" || id[2].Country != persona.InternationalCountry {
+			t.Fatalf("Indonesia: %+v", id)
+		}
+		for country, phone := range map[string]string{"IN": "14416", "US": "988", "GB": "116 123", "MY": "03-7627 2929", "SG": "1767", "PH": "1553", "AU": "13 11 14"} {
+			list, _ := s.Resources(ctx, country)
+			if len(list) < 2 || list[0].Phone != phone || list[len(list)-1].URL != "https://findahelpline.com" {
+				t.Fatalf("%s: %+v", country, list)
+			}
+		}
+		fr, _ := s.Resources(ctx, "FR")
+		if len(fr) != 1 || fr[0].URL != "https://findahelpline.com" {
+			t.Fatalf("a country without its own list still gets the international one: %+v", fr)
+		}
+		// Administrators edit the directory; every change is audited.
+		actx := as("admin-1", access.Admin)
+		r, err := s.PutResource(actx, "", persona.ResourceInput{Country: "fr", Name: "SOS Amitié", Phone: "09 72 39 40 50", URL: "https://www.sos-amitie.com", Languages: []string{"fr"}})
+		if err != nil || r.Country != "FR" {
+			t.Fatalf("create: %+v %v", r, err)
+		}
+		fr, _ = s.Resources(ctx, "FR")
+		if len(fr) != 2 || fr[0].Name != "SOS Amitié" {
+			t.Fatalf("after create: %+v", fr)
+		}
+		off := false
+		if _, err := s.PutResource(actx, r.ID, persona.ResourceInput{Country: "FR", Name: "SOS Amitié", Phone: "09 72 39 40 50", Active: &off}); err != nil {
+			t.Fatal(err)
+		}
+		if fr, _ = s.Resources(ctx, "FR"); len(fr) != 1 {
+			t.Fatalf("inactive resource still shown: %+v", fr)
+		}
+		if err := s.DeleteResource(actx, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteResource(actx, r.ID); code(err) != apperr.NotFound {
+			t.Fatalf("second delete: %v", err)
+		}
+		if _, err := s.PutResource(actx, "", persona.ResourceInput{Country: "XX1", Name: "x", Phone: "1"}); code(err) != apperr.Invalid {
+			t.Fatalf("bad country: %v", err)
+		}
+		if _, err := s.PutResource(actx, "", persona.ResourceInput{Country: "FR", Name: "x", URL: "http://plain.example"}); code(err) != apperr.Invalid {
+			t.Fatalf("plain http URL: %v", err)
+		}
+		entries, _, _ := audit.List(ctx, db, audit.Filter{Action: "crisis."})
+		if len(entries) != 3 {
+			t.Fatalf("%d audit entries, want 3", len(entries))
+		}
+	})
+}
+
+func TestMoodsAreOwnEncryptedAndTrended(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *database.DB) {
+		s := newService(t, db)
+		alice, bob := as("alice", access.Member), as("bob", access.Member)
+		for i, score := range []int{3, 5, 7} {
+			m, err := s.AddMood(alice, persona.MoodInput{Score: score, Emotions: []string{" Tired ", "hopeful"}, Note: "private note " + string(rune('a'+i))})
+			if err != nil || m.Emotions[0] != "tired" {
+				t.Fatalf("add: %+v %v", m, err)
+			}
+		}
+		var sealed string
+		if err := db.QueryRow(context.Background(), `SELECT note_sealed FROM mood_checkins LIMIT 1`).Scan(&sealed); err != nil || strings.Contains(sealed, "private") {
+			t.Fatalf("note stored in clear: %q %v", sealed, err)
+		}
+		h, err := s.Moods(alice, persona.MoodQuery{Limit: 2})
+		if err != nil || len(h.Moods) != 2 || h.NextCursor == "" || h.Moods[0].Note != "private note c" {
+			t.Fatalf("page: %+v %v", h, err)
+		}
+		if len(h.Weeks) != 1 || h.Weeks[0].Count != 3 || h.Weeks[0].Average != 5 || h.Weeks[0].Min != 3 || h.Weeks[0].Max != 7 {
+			t.Fatalf("weeks: %+v", h.Weeks)
+		}
+		next, _ := s.Moods(alice, persona.MoodQuery{Limit: 2, Cursor: h.NextCursor})
+		if len(next.Moods) != 1 {
+			t.Fatalf("page 2: %+v", next.Moods)
+		}
+		other, _ := s.Moods(bob, persona.MoodQuery{})
+		if len(other.Moods) != 0 {
+			t.Fatalf("bob sees %d of alice's check-ins", len(other.Moods))
+		}
+		if _, err := s.AddMood(context.Background(), persona.MoodInput{Score: 5}); code(err) != apperr.Unauthorized {
+			t.Fatalf("anonymous: %v", err)
+		}
+	})
+}
+
+func TestScoreBands(t *testing.T) {
+	cases := []struct {
+		kind     string
+		answers  []int
+		score    int
+		severity string
+	}{
+		{persona.PHQ9, []int{0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, "minimal"},
+		{persona.PHQ9, []int{1, 1, 1, 1, 0, 0, 0, 0, 0}, 4, "minimal"},
+		{persona.PHQ9, []int{1, 1, 1, 1, 1, 0, 0, 0, 0}, 5, "mild"},
+		{persona.PHQ9, []int{2, 2, 2, 2, 1, 0, 0, 0, 0}, 9, "mild"},
+		{persona.PHQ9, []int{2, 2, 2, 2, 2, 0, 0, 0, 0}, 10, "moderate"},
+		{persona.PHQ9, []int{2, 2, 2, 2, 2, 2, 2, 0, 0}, 14, "moderate"},
+		{persona.PHQ9, []int{3, 3, 3, 3, 3, 0, 0, 0, 0}, 15, "moderately_severe"},
+		{persona.PHQ9, []int{3, 3, 3, 3, 3, 3, 1, 0, 0}, 19, "moderately_severe"},
+		{persona.PHQ9, []int{3, 3, 3, 3, 3, 3, 2, 0, 0}, 20, "severe"},
+		{persona.PHQ9, []int{3, 3, 3, 3, 3, 3, 3, 3, 3}, 27, "severe"},
+		{persona.GAD7, []int{1, 1, 1, 1, 0, 0, 0}, 4, "minimal"},
+		{persona.GAD7, []int{1, 1, 1, 1, 1, 0, 0}, 5, "mild"},
+		{persona.GAD7, []int{2, 2, 2, 2, 2, 0, 0}, 10, "moderate"},
+		{persona.GAD7, []int{3, 3, 3, 3, 3, 0, 0}, 15, "severe"},
+		{persona.GAD7, []int{3, 3, 3, 3, 3, 3, 3}, 21, "severe"},
+	}
+	for _, c := range cases {
+		score, _, severity, err := persona.Score(c.kind, c.answers)
+		if err != nil || score != c.score || severity != c.severity {
+			t.Errorf("%s %v: %d %s %v; want %d %s", c.kind, c.answers, score, severity, err, c.score, c.severity)
+		}
+	}
+	for _, bad := range [][]int{{0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 0, 4}, {0, 0, 0, 0, 0, 0, 0, 0, -1}} {
+		if _, _, _, err := persona.Score(persona.PHQ9, bad); code(err) != apperr.Invalid {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
+
+// PHQ-9 item 9 above zero answers with the crisis resources of the country.
+func TestPHQ9Item9BringsResources(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *database.DB) {
+		s := newService(t, db)
+		ctx := as("u1", access.Member)
+		a, err := s.AddAssessment(ctx, persona.AssessmentInput{Type: persona.PHQ9, Answers: []int{1, 1, 1, 1, 1, 1, 1, 1, 0}})
+		if err != nil || a.Crisis != nil || a.Score != 8 {
+			t.Fatalf("item 9 = 0: %+v %v", a, err)
+		}
+		a, err = s.AddAssessment(ctx, persona.AssessmentInput{Type: persona.PHQ9, Answers: []int{0, 0, 0, 0, 0, 0, 0, 0, 1}, Country: "in"})
+		if err != nil || a.Crisis == nil || a.Crisis.Item9 != 1 || a.Crisis.Resources[0].Phone != "14416" {
+			t.Fatalf("item 9 = 1: %+v %v", a, err)
+		}
+		list, err := s.Assessments(ctx, "", 10)
+		if err != nil || len(list) != 2 || list[0].Answers[8] != 1 {
+			t.Fatalf("history: %+v %v", list, err)
+		}
+		var sealed string
+		_ = db.QueryRow(context.Background(), `SELECT answers_sealed FROM assessments LIMIT 1`).Scan(&sealed)
+		if strings.Contains(sealed, "[") {
+			t.Fatalf("answers stored in clear: %q", sealed)
+		}
+		if other, _ := s.Assessments(as("u2", access.Member), "", 10); len(other) != 0 {
+			t.Fatal("another user's questionnaires visible")
+		}
+	})
+}
