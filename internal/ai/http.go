@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -21,14 +22,28 @@ const (
 
 // ChatAnswer is the non-streaming answer of POST /api/ai/chat.
 type ChatAnswer struct {
-	ID      string  `json:"id" example:"gen-1732212345-abc"`
-	Model   string  `json:"model" example:"openai/gpt-4o-mini"`
-	Message Message `json:"message"`
-	Usage   *Usage  `json:"usage,omitempty"`
+	ID      string          `json:"id" example:"gen-1732212345-abc"`
+	Model   string          `json:"model" example:"openai/gpt-4o-mini"`
+	Message Message         `json:"message"`
+	Usage   *Usage          `json:"usage,omitempty"`
+	Crisis  json.RawMessage `json:"crisis,omitempty" doc:"Present when the user's message shows risk: level, a safe-messaging reply and professional resources"`
 }
 
-// Handlers serve the AI routes.
-type Handlers struct{ G *Gateway }
+// SafetyCheck is what the chat surface asks before any model call (the
+// Persona product's crisis check; the caller of ai declares nothing about
+// it but this). It gets the user's messages, oldest first, and returns a
+// notice to put before the model's answer, as JSON with at least a
+// "reply" string, or nil when there is nothing to say.
+type SafetyCheck interface {
+	Check(ctx context.Context, p access.Principal, userMessages []string) (json.RawMessage, error)
+}
+
+// Handlers serve the AI routes. Safety, when set, runs on the Mitra chat
+// surface (the Persona app's), not on the OpenAI-compatible one.
+type Handlers struct {
+	G      *Gateway
+	Safety SafetyCheck
+}
 
 // decodeChat reads and checks a chat request body. Unknown fields are
 // ignored (OpenAI SDKs send more than the gateway uses).
@@ -85,8 +100,9 @@ func validateChat(req ChatRequest) error {
 }
 
 // serveChat is shared by both chat surfaces: shape turns a completion (and
-// the upstream's JSON) into the surface's answer.
-func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint string, shape func(*Completion, []byte) any) {
+// the upstream's JSON) into the surface's answer; safety, when set, runs
+// before anything else.
+func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint string, safety SafetyCheck, shape func(*Completion, []byte) any) {
 	ctx := r.Context()
 	p, ok := access.From(ctx)
 	if !ok {
@@ -98,9 +114,28 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 		httpx.WriteError(w, r, err)
 		return
 	}
+	var notice json.RawMessage
+	if safety != nil {
+		var texts []string
+		for _, m := range req.Messages {
+			if m.Role == "user" {
+				texts = append(texts, m.Content)
+			}
+		}
+		if notice, err = safety.Check(ctx, p, texts); err != nil {
+			httpx.WriteError(w, r, err)
+			return
+		}
+	}
 	adm, err := h.G.Admit(ctx, p)
 	adm.Headers(w.Header())
 	if err != nil {
+		if notice != nil {
+			// A person at risk gets the safety reply and resources even when
+			// no model can answer (not configured, over quota).
+			writeNoticeOnly(w, req.Stream, notice)
+			return
+		}
 		httpx.WriteError(w, r, err)
 		return
 	}
@@ -113,7 +148,18 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 	// model): the write deadline is lifted and the call bounded instead.
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	if req.Stream {
-		if started, err := h.G.Stream(ctx, p, req, endpoint, w, nil); err != nil && !started && ctx.Err() == nil {
+		var prelude Prelude
+		if notice != nil {
+			prelude = func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "event: crisis\ndata: %s\n\n", notice)
+				return err
+			}
+		}
+		if started, err := h.G.Stream(ctx, p, req, endpoint, w, prelude); err != nil && !started && ctx.Err() == nil {
+			if notice != nil {
+				writeNoticeOnly(w, true, notice)
+				return
+			}
 			httpx.WriteError(w, r, err)
 		}
 		return
@@ -125,12 +171,21 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 		if r.Context().Err() != nil {
 			return // the client left (or the call ran out of time): nobody to answer
 		}
+		if notice != nil {
+			writeNoticeOnly(w, false, notice) // the upstream failed or refused: the person is still answered
+			return
+		}
 		httpx.WriteError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	switch v := shape(comp, raw).(type) {
+	v := shape(comp, raw)
+	if a, ok := v.(ChatAnswer); ok {
+		a.Crisis = notice
+		v = a
+	}
+	switch v := v.(type) {
 	case []byte:
 		_, _ = w.Write(v)
 	default:
@@ -138,10 +193,32 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 	}
 }
 
+// writeNoticeOnly answers with the safety notice alone: its reply as the
+// assistant's message (JSON), or the notice event, the reply as a chunk
+// and [DONE] (stream).
+func writeNoticeOnly(w http.ResponseWriter, stream bool, notice json.RawMessage) {
+	var n struct {
+		Reply string `json:"reply"`
+	}
+	_ = json.Unmarshal(notice, &n)
+	w.Header().Set("Cache-Control", "no-store")
+	if !stream {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(ChatAnswer{ID: "safety", Model: "mitra-safety", Message: Message{Role: "assistant", Content: n.Reply}, Crisis: notice})
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.WriteHeader(http.StatusOK)
+	chunk, _ := json.Marshal(map[string]any{"id": "safety", "object": "chat.completion.chunk", "model": "mitra-safety",
+		"choices": []any{map[string]any{"index": 0, "delta": map[string]string{"role": "assistant", "content": n.Reply}, "finish_reason": "stop"}}})
+	fmt.Fprintf(w, "event: crisis\ndata: %s\n\ndata: %s\n\ndata: [DONE]\n\n", notice, chunk)
+	_ = http.NewResponseController(w).Flush()
+}
+
 // Chat serves POST /api/ai/chat and /api/v1/ai/chat.
 func (h Handlers) Chat() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.serveChat(w, r, EndpointChat, func(c *Completion, _ []byte) any {
+		h.serveChat(w, r, EndpointChat, h.Safety, func(c *Completion, _ []byte) any {
 			return ChatAnswer{ID: c.ID, Model: c.Model, Message: Message{Role: "assistant", Content: c.Choices[0].Message.Content}, Usage: c.Usage}
 		})
 	})
@@ -153,7 +230,7 @@ func (h Handlers) Completions() http.Handler {
 		// The upstream's own JSON, relayed as received: nothing dropped, no
 		// second encoding. Only the model may be missing (filled for the
 		// Mitra shape); OpenAI-compatible upstreams always send it.
-		h.serveChat(w, r, EndpointCompletions, func(_ *Completion, raw []byte) any { return raw })
+		h.serveChat(w, r, EndpointCompletions, nil, func(_ *Completion, raw []byte) any { return raw })
 	})
 }
 
