@@ -143,6 +143,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, er
 	a.closers = append(a.closers, a.ai.Close)
 	a.auth.RegisterDataSource(a.ai) // AI calls in privacy export and erasure
 	a.persona = persona.NewService(a.db, a.vault, time.Now)
+	a.persona.Country = a.auth.CountryOf
 	if !a.ai.Enabled() {
 		log.Warn("MITRA_AI_API_KEY not set: AI routes answer 503 ai_unavailable")
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nyaruka/phonenumbers"
+
 	"mitra/internal/platform/access"
 	"mitra/internal/platform/apperr"
 	"mitra/internal/platform/audit"
@@ -352,4 +354,18 @@ func (s *Service) CreateAdmin(ctx context.Context, email, password, name string,
 		return nil, err
 	}
 	return u, err
+}
+
+// CountryOf returns the ISO country of a user's phone number, "" when the
+// user has none (or does not exist).
+func (s *Service) CountryOf(ctx context.Context, userID string) string {
+	u, err := getUserByID(ctx, s.DB, userID)
+	if err != nil || u.Phone == nil {
+		return ""
+	}
+	num, err := phonenumbers.Parse(*u.Phone, "")
+	if err != nil {
+		return ""
+	}
+	return phonenumbers.GetRegionCodeForNumber(num)
 }

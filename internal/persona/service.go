@@ -15,9 +15,10 @@ import (
 
 // Service implements the Persona features.
 type Service struct {
-	DB    *database.DB
-	Vault *vault.Keyring
-	Now   func() time.Time
+	DB      *database.DB
+	Vault   *vault.Keyring
+	Now     func() time.Time
+	Country CountryOf // optional: the user's country, for crisis resources
 }
 
 // NewService returns the service.

@@ -63,6 +63,9 @@ func (s *Server) routes() {
 	// AI gateway (P12, A1). Chat routes are plain handlers (they stream);
 	// the gateway applies each role's request rate and token quota itself.
 	g := ai.Handlers{G: s.deps.AI}
+	if s.deps.Persona != nil && s.deps.Config.HasProduct("persona") {
+		g.Safety = s.deps.Persona // the crisis check runs before every Persona chat
+	}
 	for _, prefix := range []string{"/api/ai", "/api/v1/ai"} {
 		id := "ai-" + strings.Trim(strings.ReplaceAll(prefix, "/", "-"), "-")
 		s.rawRoute(op(post, prefix+"/chat", id+"-chat", "Chat with a model (stream: true for server-sent events)", tagAI), access.Authenticated, RateNone, g.Chat(), ai.ChatRequest{}, ai.ChatAnswer{})

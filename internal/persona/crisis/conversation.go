@@ -1,0 +1,102 @@
+package crisis
+
+import "time"
+
+// Context limits: a turn counts as recent when it is among the last
+// ContextTurns user messages and no older than ContextWindow.
+const (
+	ContextTurns  = 10
+	ContextWindow = 24 * time.Hour
+)
+
+// Turn is the remembered assessment of one earlier user message. It holds no
+// text.
+type Turn struct {
+	At       time.Time `json:"at"`
+	Level    Level     `json:"level"`
+	Category Category  `json:"category"`
+}
+
+// Conversation assesses the user messages of one conversation in order and
+// remembers recent risk, so that a neutral-looking request naming a means
+// ("highest bridge near me?", "jembatan paling tinggi di mana?", "how many
+// of my pills would it take", "selamat tinggal semuanya") is raised to at
+// least high when the conversation showed risk (low or above) within the
+// last ContextTurns messages and ContextWindow. Messages without such a cue
+// keep their own level: the detector does not turn "thanks for listening"
+// into a crisis.
+//
+// The zero value is ready to use. Its state is the exported Turns (at most
+// ContextTurns, oldest first), so the caller can store it with the
+// conversation (it marshals to small JSON) and restore it before the next
+// message. A Conversation is not safe for concurrent use.
+type Conversation struct {
+	Turns []Turn `json:"turns,omitempty"`
+}
+
+// Assess assesses the next user message now; see AssessAt.
+func (c *Conversation) Assess(text string) Result {
+	return c.AssessAt(text, time.Now())
+}
+
+// AssessAt assesses the next user message, sent at now, in the context of
+// the earlier ones, and records it. The level is never lower than
+// Detect(text) gives.
+func (c *Conversation) AssessAt(text string, now time.Time) Result {
+	r, cues := detect(text)
+	if cues != 0 && r.Level < LevelHigh && !hasSignal(r.Signals, "negated") {
+		if peak, cat := c.Recent(now); peak >= LevelLow {
+			e := theEngine()
+			var sigs []string
+			if r.Level > LevelNone {
+				sigs = append(sigs, r.Signals...)
+			}
+			sigs = append(sigs, "context:recent_risk")
+			for i, cue := range e.cues {
+				if cues&(1<<i) != 0 && !hasSignal(sigs, cue) {
+					sigs = append(sigs, cue)
+				}
+			}
+			r.Level, r.Category, r.Signals = LevelHigh, cat, sigs
+		}
+	}
+	c.record(now, r)
+	return r
+}
+
+// Recent returns the highest level among the recent turns at now and its
+// category (the latest one at that level); LevelNone and CategoryNone when
+// there is none.
+func (c *Conversation) Recent(now time.Time) (Level, Category) {
+	peak, cat := LevelNone, CategoryNone
+	n := len(c.Turns)
+	for i := max(0, n-ContextTurns); i < n; i++ {
+		t := c.Turns[i]
+		if now.Sub(t.At) > ContextWindow || !t.Level.Valid() {
+			continue
+		}
+		if t.Level >= peak && t.Level > LevelNone {
+			peak, cat = t.Level, t.Category
+		}
+	}
+	if peak > LevelNone && cat != SelfHarm {
+		cat = SuicidalIdeation
+	}
+	return peak, cat
+}
+
+func (c *Conversation) record(now time.Time, r Result) {
+	c.Turns = append(c.Turns, Turn{At: now, Level: r.Level, Category: r.Category})
+	if n := len(c.Turns); n > ContextTurns {
+		c.Turns = append(c.Turns[:0], c.Turns[n-ContextTurns:]...)
+	}
+}
+
+func hasSignal(sigs []string, s string) bool {
+	for _, x := range sigs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

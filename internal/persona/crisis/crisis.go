@@ -1,0 +1,186 @@
+// Package crisis is Persona's local suicide and self-harm risk detector: the
+// safety floor that runs on every user message, in Indonesian and English,
+// before anything goes upstream.
+//
+// It is a rule-based detector over normalised text. Normalisation lowercases,
+// strips diacritics, squeezes repeated letters ("matiiii"), undoes leetspeak
+// ("m4ti", "su1c1de"), joins spaced-out letters ("b u n d i r",
+// "b.u.n.u.h d.i.r.i"), resolves common censoring ("k*ll") and drops the
+// Indonesian reduplication digit ("obat2"). A lexicon then groups words and
+// phrases into classes (desire, death, method, negation, third person, ...),
+// idioms are swallowed whole ("mati lampu", "gol bunuh diri") and a table of
+// short patterns over those classes decides the level. Negation is scoped: a
+// negation counts only when it stands a few words before the trigger in the
+// same clause with nothing but auxiliaries, pronouns and adverbs between
+// ("I would never hurt myself", "aku gak pernah kepikiran bunuh diri"), so
+// "I don't know why I want to die" is still detected.
+//
+// # Levels and C-SSRS
+//
+// Levels follow the Columbia Suicide Severity Rating Scale (C-SSRS):
+//
+//	none      no risk for the user (idioms, negations, third person, news,
+//	          fiction, lyrics, gaming, anger at others)
+//	low       C-SSRS 1, wish to be dead / not to exist ("I wish I could
+//	          disappear", "pengen ngilang aja", "mending gue mati aja",
+//	          "pengen mati"), and hopelessness ("I can't do this anymore",
+//	          "gak kuat lagi"); a past history that the user says is over
+//	moderate  C-SSRS 2, non-specific active thoughts ("I keep thinking about
+//	          killing myself", "pengen bundir", "kms"); non-suicidal
+//	          self-injury, current or recent ("aku sering nyilet tangan");
+//	          a past suicide attempt
+//	high      C-SSRS 3-5 and preparatory behaviour: a method, intent (often
+//	          with a time), a plan, preparation (rope bought, pills saved,
+//	          note written), method seeking ("painless way to die"),
+//	          farewell messages, a recent attempt
+//	imminent  C-SSRS actual behaviour in progress or just done ("I just took
+//	          30 pills", "aku udah minum baygon", "I'm standing on the ledge
+//	          now", cutting now or bleeding heavily)
+//
+// Category is [SuicidalIdeation] or [SelfHarm] (non-suicidal self-injury),
+// or [CategoryNone] when the level is none.
+//
+// The detector is a floor: a later classifier (an LLM through the gateway)
+// may raise a result with [Result.Refine] but never lower it. It prefers
+// recall on real risk; precision comes from idiom, negation, subject and
+// hyperbole handling, not from ignoring ambiguous first-person statements.
+//
+// [Conversation] adds context: a neutral-looking request that names a means
+// ("highest bridge near me?", "obat tidur yang paling kuat apa?") is raised
+// to high when the same conversation showed risk recently.
+//
+// Signals are short machine-readable reasons ("passive_wish",
+// "method:hanging", "intent:time", "negated") drawn from a fixed set; they
+// never contain the user's text.
+package crisis
+
+import (
+	"fmt"
+)
+
+// Level is an ordered risk level; a higher value is more severe.
+type Level uint8
+
+// The risk levels, in increasing severity. See the package documentation for
+// how they map to the C-SSRS.
+const (
+	// LevelNone is no detected risk for the user.
+	LevelNone Level = iota
+	// LevelLow is a passive wish to be dead or not to exist, or hopelessness.
+	LevelLow
+	// LevelModerate is active suicidal thoughts without method or intent,
+	// non-suicidal self-injury, or a past attempt.
+	LevelModerate
+	// LevelHigh is a method, intent, plan, preparation or method seeking.
+	LevelHigh
+	// LevelImminent is an act in progress or just done.
+	LevelImminent
+)
+
+var levelNames = [...]string{"none", "low", "moderate", "high", "imminent"}
+
+// String returns the level's name ("none", "low", "moderate", "high",
+// "imminent").
+func (l Level) String() string {
+	if int(l) < len(levelNames) {
+		return levelNames[l]
+	}
+	return fmt.Sprintf("Level(%d)", uint8(l))
+}
+
+// Valid reports whether l is one of the defined levels.
+func (l Level) Valid() bool { return l <= LevelImminent }
+
+// MarshalText encodes the level as its name.
+func (l Level) MarshalText() ([]byte, error) {
+	if !l.Valid() {
+		return nil, fmt.Errorf("crisis: invalid level %d", uint8(l))
+	}
+	return []byte(levelNames[l]), nil
+}
+
+// UnmarshalText decodes a level name.
+func (l *Level) UnmarshalText(b []byte) error {
+	v, err := ParseLevel(string(b))
+	if err != nil {
+		return err
+	}
+	*l = v
+	return nil
+}
+
+// ParseLevel returns the level with the given name.
+func ParseLevel(s string) (Level, error) {
+	for i, n := range levelNames {
+		if n == s {
+			return Level(i), nil
+		}
+	}
+	return LevelNone, fmt.Errorf("crisis: unknown level %q", s)
+}
+
+// Category is the kind of risk.
+type Category string
+
+// The categories.
+const (
+	// CategoryNone goes with LevelNone.
+	CategoryNone Category = "none"
+	// SuicidalIdeation covers the passive wish to be dead through suicidal
+	// behaviour.
+	SuicidalIdeation Category = "suicidal_ideation"
+	// SelfHarm is non-suicidal self-injury (cutting, burning, hitting
+	// oneself).
+	SelfHarm Category = "self_harm"
+)
+
+// Valid reports whether c is one of the defined categories.
+func (c Category) Valid() bool {
+	return c == CategoryNone || c == SuicidalIdeation || c == SelfHarm
+}
+
+// Result is the assessment of one message.
+type Result struct {
+	// Level is the risk level.
+	Level Level `json:"level"`
+	// Category is the kind of risk; CategoryNone exactly when Level is
+	// LevelNone.
+	Category Category `json:"category"`
+	// Signals are short reasons for a counselor ("method:pills",
+	// "intent:time"). On a none result they name why a trigger was not
+	// counted ("negated", "third_person"), if one was seen.
+	Signals []string `json:"signals,omitempty"`
+	// Language is "id", "en", "mixed", or "" when the text gives no clue.
+	Language string `json:"language,omitempty"`
+}
+
+// AtLeast reports whether the result is at level l or above.
+func (r Result) AtLeast(l Level) bool { return r.Level >= l }
+
+// Refine merges a second opinion (for example an LLM classifier's) into r
+// and returns the result: the level is raised to level when that is higher
+// and never lowered, the category then follows the higher opinion, and the
+// signal "refined" is added. An invalid level is ignored.
+func (r Result) Refine(level Level, category Category) Result {
+	if !level.Valid() || level <= r.Level {
+		return r
+	}
+	if !category.Valid() || category == CategoryNone {
+		category = r.Category
+		if category == CategoryNone {
+			category = SuicidalIdeation
+		}
+	}
+	out := r
+	out.Level = level
+	out.Category = category
+	out.Signals = append(append([]string(nil), r.Signals...), "refined")
+	return out
+}
+
+// Detect assesses a single message on its own. It is safe for concurrent
+// use and never panics; any string, including invalid UTF-8, is accepted.
+func Detect(text string) Result {
+	r, _ := detect(text)
+	return r
+}

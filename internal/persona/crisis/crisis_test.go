@@ -1,0 +1,381 @@
+package crisis
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+type want struct {
+	text  string
+	level Level
+	cat   Category
+}
+
+func check(t *testing.T, cases []want) {
+	t.Helper()
+	for _, c := range cases {
+		got := Detect(c.text)
+		cat := c.cat
+		if c.level == LevelNone {
+			cat = CategoryNone
+		}
+		if got.Level != c.level || got.Category != cat {
+			t.Errorf("Detect(%q) = %s/%s %v, want %s/%s", c.text, got.Level, got.Category, got.Signals, c.level, cat)
+		}
+	}
+}
+
+const (
+	si = SuicidalIdeation
+	sh = SelfHarm
+)
+
+// The examples of issue 5 and of the task brief, by level.
+func TestBriefExamplesByLevel(t *testing.T) {
+	check(t, []want{
+		// low: passive wish to be dead (C-SSRS 1)
+		{"I wish I could disappear", LevelLow, si},
+		{"pengen ngilang aja", LevelLow, si},
+		{"mending gue mati aja", LevelLow, si},
+		{"pengen udahan aja", LevelLow, si},
+		{"pengen udahan", LevelLow, si},
+		{"capek hidup", LevelLow, si},
+		{"gak kuat lagi", LevelLow, si},
+		{"pengen mati", LevelLow, si},
+		// moderate: active thoughts, non-suicidal self-injury
+		{"I keep thinking about killing myself", LevelModerate, si},
+		{"aku sering nyilet tangan", LevelModerate, sh},
+		// high: method, intent or plan
+		{"I'm going to take all my pills tonight", LevelHigh, si},
+		{"udah beli tali", LevelHigh, si},
+		// imminent: an act in progress or just done
+		{"I just took 30 pills", LevelImminent, si},
+		{"aku udah minum obat sebanyak-banyaknya", LevelImminent, si},
+		{"I'm standing on the ledge now", LevelImminent, si},
+	})
+}
+
+func TestBriefSlang(t *testing.T) {
+	check(t, []want{
+		{"kms", LevelModerate, si},
+		{"i wanna kms", LevelModerate, si},
+		{"ugh kms lol the wifi died again", LevelLow, si}, // laughter: hyperbole, still recorded
+		{"i should just kys", LevelModerate, si},          // about oneself
+		{"kys noob", LevelNone, ""},                       // at someone else
+		{"just kys already, you're trash", LevelNone, ""},
+		{"i want to unalive myself", LevelModerate, si},
+		{"thinking about sewerslide", LevelModerate, si},
+		{"thinking about ctb again", LevelModerate, si},
+		{"pengen bundir", LevelModerate, si},
+		{"mau bundir aja", LevelModerate, si},
+		{"self harm", LevelModerate, sh},
+		{"pengen sh lagi", LevelModerate, sh},
+		{"relapsed sh last night", LevelModerate, sh},
+		{"ive been cutting again", LevelModerate, sh},
+		{"nyilet lagi", LevelModerate, sh},
+		{"mau overdosis obat tidur", LevelHigh, si},
+		{"gonna OD tonight", LevelHigh, si},
+		{"mau loncat dari jembatan", LevelHigh, si},
+		{"pengen gantung diri", LevelHigh, si},
+		{"mau minum racun aja", LevelHigh, si},
+		{"gue mau minum baygon", LevelHigh, si},
+		{"saya ingin bunuh diri", LevelModerate, si},
+		{"gue pengen bunuh diri", LevelModerate, si},
+		{"aku pengen bunuh diri", LevelModerate, si},
+		{"ora kuat aku, pengen mati wae", LevelLow, si},
+		{"wes kesel urip", LevelLow, si},
+	})
+}
+
+func TestNormalisation(t *testing.T) {
+	check(t, []want{
+		{"pengen matiiii", LevelLow, si},
+		{"pgn m4ti", LevelLow, si},
+		{"b u n d i r", LevelModerate, si},
+		{"b.u.n.d.i.r aja", LevelModerate, si},
+		{"pengen b-u-n-u-h d-i-r-i", LevelModerate, si},
+		{"I WANT TO KILL MYSELF", LevelModerate, si},
+		{"i want to k*ll myself", LevelModerate, si},
+		{"feeling su1c1dal", LevelModerate, si},
+		{"pengen bunuh dírí", LevelModerate, si},
+		{"i want to kill myselffff", LevelModerate, si},
+		{"s e l f h a r m", LevelModerate, sh},
+		{"i'm going to take all my pills tonight", LevelHigh, si},
+		{"i’m going to take all my pills tonight", LevelHigh, si}, // typographic apostrophe
+		{"udah nelen 30pil", LevelImminent, si},
+		{"minum obat2 semua barusan", LevelImminent, si},
+	})
+	toks := func(s string) []string {
+		var sc scratch
+		sc.tokenize(s)
+		var out []string
+		for _, tk := range sc.toks {
+			out = append(out, string(sc.buf[tk.start:tk.end]))
+		}
+		return out
+	}
+	for in, out := range map[string]string{
+		"Matiiii!!":          "mati",
+		"m4ti":               "mati",
+		"b u n d i r":        "bundir",
+		"k.m.s":              "kms",
+		"I'm":                "im",
+		"don’t":              "dont",
+		"obat2":              "obat",
+		"bangun bangun lagi": "bangun lagi",
+		"30pills":            "30 pils",
+		"wkwkwk 😂":           "_laugh",
+		"café":               "cafe",
+	} {
+		if got := strings.Join(toks(in), " "); got != out {
+			t.Errorf("tokens(%q) = %q, want %q", in, got, out)
+		}
+	}
+}
+
+func TestBriefNegatives(t *testing.T) {
+	for _, s := range []string{
+		"mati gaya", "mati lampu", "mati listrik", "mati kutu", "hp gue mati", "hp gue mau mati",
+		"dying to see it", "this traffic is killing me", "I'm dead 😂", "gol bunuh diri",
+		"I would never hurt myself", "aku gak pernah kepikiran bunuh diri", "killing it at work",
+		"my phone died", "the deadline is killing me", "berita bunuh diri artis", "kill the process",
+		"kill me in PUBG", "bro kill me in pubg", "jangan bunuh diri ya", "my friend wants to kill herself",
+		"temen gue pengen bunuh diri, gimana bantu dia", "i'm not suicidal", "it's 20 kms from here",
+		"mati aja lu", "you should kill yourself", "laper bgt mau mati", "ngakak sampe mau mati",
+		"i'd rather die than wear crocs", "pengen ngilang dari sosmed", "beli tali sepatu",
+		"highest bridge near me?", "jembatan paling tinggi di mana?", "lagi cutting sayur",
+		"cutting onions", "i cut my finger while cooking", "this cake is to die for",
+	} {
+		if got := Detect(s); got.Level != LevelNone || got.Category != CategoryNone {
+			t.Errorf("Detect(%q) = %s/%s %v, want none", s, got.Level, got.Category, got.Signals)
+		}
+	}
+}
+
+// Negation counts only shortly before the trigger, in its clause, with only
+// auxiliaries and the like between.
+func TestNegationScope(t *testing.T) {
+	check(t, []want{
+		{"I would never hurt myself", LevelNone, ""},
+		{"i'm not going to kill myself", LevelNone, ""},
+		{"aku gak akan pernah bunuh diri", LevelNone, ""},
+		{"I don't want to die", LevelNone, ""},
+		{"I don't know why but I want to die", LevelLow, si},
+		{"I don't know, I want to kill myself", LevelModerate, si},
+		{"not gonna lie i want to kill myself", LevelModerate, si},
+		{"gak tau kenapa aku pengen bunuh diri", LevelModerate, si},
+		{"i can't stop thinking about killing myself", LevelModerate, si},
+		{"udah 3 bulan ga sh tapi sekarang pengen lagi", LevelModerate, sh},
+		{"I don't want to live anymore", LevelLow, si}, // the negation is the meaning
+		{"gue udah gak mau hidup lagi", LevelLow, si},
+	})
+	if r := Detect("I would never hurt myself"); !slices.Contains(r.Signals, "negated") {
+		t.Errorf("signals %v lack negated", r.Signals)
+	}
+}
+
+func TestSubject(t *testing.T) {
+	check(t, []want{
+		{"he said he wants to die", LevelNone, ""},
+		{"pacarku bilang pengen mati", LevelNone, ""},
+		{"temen aku pernah bilang pengen bunuh diri", LevelNone, ""},
+		{"my cousin tried to kill himself", LevelNone, ""},
+		{"i want to die", LevelLow, si},
+		{"mati aja lah gue", LevelLow, si},
+		{"i tried to kill myself last year", LevelModerate, si},
+		{"i tried to kill myself last night", LevelHigh, si},
+	})
+	if r := Detect("pacarku bilang pengen mati"); !slices.Contains(r.Signals, "third_person") {
+		t.Errorf("signals %v lack third_person", r.Signals)
+	}
+}
+
+// The context rule of issue 5: a neutral-looking request after distress.
+func TestConversationRaisesMeansAfterDistress(t *testing.T) {
+	t0 := time.Date(2025, 3, 1, 22, 0, 0, 0, time.UTC)
+	for _, tc := range []struct{ first, then string }{
+		{"I can't do this anymore", "highest bridge near me?"},
+		{"I can't do this anymore", "how many of my pills would it take"},
+		{"capek hidup", "jembatan paling tinggi di mana?"},
+		{"gak kuat lagi aku", "jembatan paling tinggi di mana?"},
+		{"I wish I could disappear", "is the rooftop of my building open at night"},
+		{"pengen ngilang aja", "selamat tinggal semuanya"},
+		{"i want to die", "where can i buy rope"},
+	} {
+		var c Conversation
+		c.AssessAt(tc.first, t0)
+		r := c.AssessAt(tc.then, t0.Add(3*time.Minute))
+		if r.Level < LevelHigh || r.Category != SuicidalIdeation || !slices.Contains(r.Signals, "context:recent_risk") {
+			t.Errorf("%q after %q = %s/%s %v, want at least high", tc.then, tc.first, r.Level, r.Category, r.Signals)
+		}
+		if d := Detect(tc.then); d.Level >= LevelHigh {
+			t.Errorf("Detect(%q) alone = %s; the test needs a neutral-looking request", tc.then, d.Level)
+		}
+	}
+
+	// The category follows the earlier risk.
+	var c Conversation
+	c.AssessAt("aku sering nyilet tangan", t0)
+	if r := c.AssessAt("silet yang tajam beli dimana", t0.Add(time.Minute)); r.Level != LevelHigh || r.Category != SelfHarm {
+		t.Errorf("after self-harm: %+v", r)
+	}
+
+	// No distress: nothing raised. A message without a cue is not raised.
+	var calm Conversation
+	calm.AssessAt("what's a good place for sunset photos", t0)
+	if r := calm.AssessAt("highest bridge near me?", t0.Add(time.Minute)); r.Level != LevelNone {
+		t.Errorf("without distress: %+v", r)
+	}
+	var sad Conversation
+	sad.AssessAt("i want to die", t0)
+	if r := sad.AssessAt("thanks for listening", t0.Add(time.Minute)); r.Level != LevelNone {
+		t.Errorf("no cue: %+v", r)
+	}
+	if r := sad.AssessAt("i'm not going to jump off the bridge, don't worry", t0.Add(2*time.Minute)); r.Level != LevelNone {
+		t.Errorf("negated cue: %+v", r)
+	}
+}
+
+func TestConversationForgets(t *testing.T) {
+	t0 := time.Date(2025, 3, 1, 22, 0, 0, 0, time.UTC)
+	var c Conversation
+	c.AssessAt("I can't do this anymore", t0)
+	if r := c.AssessAt("highest bridge near me?", t0.Add(ContextWindow+time.Minute)); r.Level != LevelNone {
+		t.Errorf("after the window: %+v", r)
+	}
+
+	var d Conversation
+	d.AssessAt("I can't do this anymore", t0)
+	for i := range ContextTurns {
+		d.AssessAt("ok", t0.Add(time.Duration(i+1)*time.Minute))
+	}
+	if len(d.Turns) != ContextTurns {
+		t.Errorf("kept %d turns, want %d", len(d.Turns), ContextTurns)
+	}
+	if r := d.AssessAt("highest bridge near me?", t0.Add(time.Hour)); r.Level != LevelNone {
+		t.Errorf("after %d neutral turns: %+v", ContextTurns, r)
+	}
+}
+
+func TestConversationPersists(t *testing.T) {
+	t0 := time.Date(2025, 3, 1, 22, 0, 0, 0, time.UTC)
+	var c Conversation
+	c.AssessAt("I can't do this anymore", t0)
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "anymore") {
+		t.Fatalf("state holds text: %s", b)
+	}
+	if !strings.Contains(string(b), `"level":"low"`) {
+		t.Errorf("state = %s", b)
+	}
+	var restored Conversation
+	if err := json.Unmarshal(b, &restored); err != nil {
+		t.Fatal(err)
+	}
+	if r := restored.AssessAt("how many of my pills would it take", t0.Add(time.Minute)); r.Level != LevelHigh {
+		t.Errorf("after restore: %+v", r)
+	}
+	if err := json.Unmarshal([]byte(`{"turns":[{"at":"2025-03-01T22:00:00Z","level":"extreme","category":"self_harm"}]}`), &restored); err == nil {
+		t.Error("unknown level accepted")
+	}
+}
+
+// A conversation never lowers what the message alone gives.
+func TestConversationNeverLowers(t *testing.T) {
+	samples := loadCorpus(t)
+	t0 := time.Date(2025, 3, 1, 22, 0, 0, 0, time.UTC)
+	var c Conversation
+	for i, s := range samples {
+		r := c.AssessAt(s.text, t0.Add(time.Duration(i)*time.Minute))
+		if d := Detect(s.text); r.Level < d.Level {
+			t.Errorf("%s: conversation %s < alone %s", s.id, r.Level, d.Level)
+		}
+	}
+}
+
+func TestRefineNeverLowers(t *testing.T) {
+	r := Detect("I just took 30 pills")
+	if got := r.Refine(LevelLow, SelfHarm); got.Level != LevelImminent || got.Category != SuicidalIdeation {
+		t.Errorf("refine lowered: %+v", got)
+	}
+	n := Detect("hello")
+	got := n.Refine(LevelHigh, CategoryNone)
+	if got.Level != LevelHigh || got.Category != SuicidalIdeation || !slices.Contains(got.Signals, "refined") {
+		t.Errorf("refine up: %+v", got)
+	}
+	if got := n.Refine(Level(9), SelfHarm); got.Level != LevelNone {
+		t.Errorf("invalid level accepted: %+v", got)
+	}
+}
+
+func TestLevelText(t *testing.T) {
+	for l := LevelNone; l <= LevelImminent; l++ {
+		b, err := l.MarshalText()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Level
+		if err := back.UnmarshalText(b); err != nil || back != l {
+			t.Errorf("round trip %s: %v %v", l, back, err)
+		}
+	}
+	if _, err := Level(7).MarshalText(); err == nil {
+		t.Error("invalid level marshalled")
+	}
+	b, _ := json.Marshal(Detect("pengen mati"))
+	if string(b) != `{"level":"low","category":"suicidal_ideation","signals":["passive_wish"],"language":"id"}` {
+		t.Errorf("json = %s", b)
+	}
+	if !(LevelNone < LevelLow && LevelLow < LevelModerate && LevelModerate < LevelHigh && LevelHigh < LevelImminent) {
+		t.Error("levels are not ordered")
+	}
+}
+
+func TestLanguage(t *testing.T) {
+	for text, lang := range map[string]string{
+		"aku capek banget hari ini":       "id",
+		"i feel so tired today":           "en",
+		"honestly gue pengen ngilang aja": "mixed",
+		"👍":                               "",
+	} {
+		if got := Detect(text).Language; got != lang {
+			t.Errorf("language(%q) = %q, want %q", text, got, lang)
+		}
+	}
+}
+
+// Signals come from a fixed set and never carry the user's words.
+func TestSignalsAreFixed(t *testing.T) {
+	e := theEngine()
+	for _, s := range loadCorpus(t) {
+		r := Detect(s.text)
+		for _, sig := range r.Signals {
+			if !e.signals[sig] {
+				t.Errorf("%s: unknown signal %q", s.id, sig)
+			}
+		}
+		if (r.Level == LevelNone) != (r.Category == CategoryNone) {
+			t.Errorf("%s: level %s with category %s", s.id, r.Level, r.Category)
+		}
+	}
+}
+
+// TestRulesCompile guards the pattern language: every rule parses and every
+// rule's signal is known.
+func TestRulesCompile(t *testing.T) {
+	e := theEngine()
+	if len(e.rules) != len(ruleSpecs) {
+		t.Fatalf("%d rules compiled of %d", len(e.rules), len(ruleSpecs))
+	}
+	for _, r := range e.rules {
+		if r.head < 0 || r.head >= len(r.slots) || len(r.slots) > maxSlots {
+			t.Errorf("rule %q: head %d of %d slots", r.src, r.head, len(r.slots))
+		}
+	}
+}

@@ -1,0 +1,110 @@
+package persona
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"mitra/internal/persona/crisis"
+	"mitra/internal/platform/access"
+	"mitra/internal/platform/logging"
+)
+
+// CountryOf tells the country of a user (from their phone), "" when
+// unknown. The identity service provides it; persona declares only this.
+type CountryOf func(ctx context.Context, userID string) string
+
+// Notice is what a chat answer carries when the user's message shows risk
+// at moderate or above: the level, a reply written to safe-messaging
+// guidelines in the user's language, and the resources to reach.
+type Notice struct {
+	Level     crisis.Level    `json:"level"`
+	Category  crisis.Category `json:"category"`
+	Signals   []string        `json:"signals,omitempty"`
+	Language  string          `json:"language"`
+	Reply     string          `json:"reply"`
+	Country   string          `json:"country"`
+	Resources []Resource      `json:"resources"`
+}
+
+// Check is the chat's safety check (ai.SafetyCheck): the local detector
+// reads the user's messages in order, keeping the conversation's context,
+// and a notice comes back when the latest is at moderate or above. It never
+// calls out of the process except to read the resources directory.
+func (s *Service) Check(ctx context.Context, p access.Principal, userMessages []string) (json.RawMessage, error) {
+	if len(userMessages) == 0 {
+		return nil, nil
+	}
+	var conv crisis.Conversation
+	now := s.Now()
+	var r crisis.Result
+	for i, m := range userMessages {
+		// The client sends no times: earlier messages count as just before.
+		r = conv.AssessAt(m, now.Add(time.Duration(i-len(userMessages))*time.Second))
+	}
+	if !r.AtLeast(crisis.LevelModerate) {
+		return nil, nil
+	}
+	lang := "en"
+	if r.Language == "id" || r.Language == "mixed" {
+		lang = "id"
+	}
+	country := ""
+	if s.Country != nil {
+		country = s.Country(ctx, p.UserID)
+	}
+	if country == "" {
+		country = InternationalCountry
+		if lang == "id" {
+			country = "ID"
+		}
+	}
+	res, err := s.Resources(ctx, country)
+	if err != nil {
+		// The reply still goes out; an empty list is better than no answer.
+		logging.FromContext(ctx).Error("crisis resources unavailable", "err", err)
+		res = []Resource{}
+	}
+	n := Notice{Level: r.Level, Category: r.Category, Signals: r.Signals, Language: lang, Reply: safeReply(lang, r.Level, res), Country: country, Resources: res}
+	logging.FromContext(ctx).Warn("crisis risk in chat", "user_id", p.UserID, "level", r.Level.String(), "category", string(r.Category))
+	return json.Marshal(n)
+}
+
+// safeReply follows safe-messaging guidelines (WHO, Samaritans): warmth
+// without judgment, no talk of means, a clear way to a person now; for high
+// and imminent risk, immediate safety and the emergency number first.
+func safeReply(lang string, level crisis.Level, res []Resource) string {
+	first := ""
+	if len(res) > 0 {
+		first = res[0].Name
+		if res[0].Phone != "" {
+			first += " (" + res[0].Phone + ")"
+		}
+	}
+	if lang == "id" {
+		if level >= crisis.LevelHigh {
+			msg := "Aku sangat peduli dengan keselamatanmu sekarang. Kalau kamu sudah melukai diri atau merasa tidak aman, tolong hubungi 112 sekarang juga atau minta orang di dekatmu menemanimu. Kamu tidak harus melewati ini sendirian."
+			if first != "" {
+				msg += " Kamu juga bisa menghubungi " + first + "."
+			}
+			return msg + " Aku tetap di sini kalau kamu mau cerita."
+		}
+		msg := "Terima kasih sudah mau cerita. Kedengarannya kamu sedang menanggung sesuatu yang sangat berat, dan perasaanmu itu penting. Bicara dengan orang yang terlatih untuk mendengarkan bisa membantu."
+		if first != "" {
+			msg += " Kamu bisa menghubungi " + first + "."
+		}
+		return msg + " Kalau kamu mau, ceritakan apa yang paling berat buatmu saat ini."
+	}
+	if level >= crisis.LevelHigh {
+		msg := "I care about your safety right now. If you have hurt yourself or feel you might, please call your local emergency number now, or ask someone near you to stay with you. You don't have to go through this alone."
+		if first != "" {
+			msg += " You can also reach " + first + "."
+		}
+		return msg + " I'm still here if you want to talk."
+	}
+	msg := "Thank you for telling me. It sounds like you're carrying something really heavy, and how you feel matters. Talking with someone trained to listen can help."
+	if first != "" {
+		msg += " You can reach " + first + "."
+	}
+	return msg + " If you'd like, tell me what feels hardest right now."
+}

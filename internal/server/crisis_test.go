@@ -1,0 +1,119 @@
+package server_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"mitra/internal/ai"
+	"mitra/internal/ai/fakeupstream"
+	"mitra/internal/auth/authtest"
+	"mitra/internal/platform/database/dbtest"
+)
+
+type chatAnswer struct {
+	Message struct {
+		Content string `json:"content"`
+	} `json:"message"`
+	Crisis *struct {
+		Level     string           `json:"level"`
+		Category  string           `json:"category"`
+		Reply     string           `json:"reply"`
+		Language  string           `json:"language"`
+		Country   string           `json:"country"`
+		Resources []map[string]any `json:"resources"`
+	} `json:"crisis"`
+}
+
+func chat(t *testing.T, url, token, body string) (int, string, chatAnswer) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url+"/api/ai/chat", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var a chatAnswer
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		_ = json.Unmarshal(b, &a)
+	}
+	return resp.StatusCode, string(b), a
+}
+
+func msg(text string, stream bool) string {
+	b, _ := json.Marshal(map[string]any{"messages": []map[string]string{{"role": "user", "content": text}}, "stream": stream})
+	return string(b)
+}
+
+// A person in crisis is never left with only a chatbot reply: the crisis
+// object comes first, with the upstream working, refusing, down, or not
+// configured at all.
+func TestCrisisPathsInChat(t *testing.T) {
+	srv, fake, token := aiServer(t)
+	const risky = "aku mau bunuh diri malam ini, obatnya udah aku siapin"
+
+	code, body, a := chat(t, srv.URL, token, msg(risky, false))
+	if code != 200 || a.Crisis == nil || (a.Crisis.Level != "high" && a.Crisis.Level != "imminent") || a.Message.Content == "" {
+		t.Fatalf("upstream up: %d %s", code, body)
+	}
+	if a.Crisis.Language != "id" || a.Crisis.Country != "ID" || len(a.Crisis.Resources) == 0 || !strings.Contains(a.Crisis.Reply, "112") {
+		t.Fatalf("notice: %+v", a.Crisis)
+	}
+
+	// Streaming: the crisis event comes before any model output.
+	_, body, _ = chat(t, srv.URL, token, msg(risky, true))
+	if !strings.HasPrefix(body, "event: crisis\ndata: {") || !strings.Contains(body, "data: [DONE]") {
+		t.Fatalf("stream: %.300s", body)
+	}
+
+	// The upstream refuses (moderation) or fails: the person still gets the
+	// safety reply and resources.
+	for _, sc := range []fakeupstream.Scenario{{Status: 403}, {Status: 500}, {Status: 500}, {Status: 500}} {
+		fake.Enqueue(sc)
+	}
+	code, body, a = chat(t, srv.URL, token, msg(risky, false))
+	if code != 200 || a.Crisis == nil || a.Message.Content != a.Crisis.Reply {
+		t.Fatalf("upstream refusing: %d %s", code, body)
+	}
+	fake.Reset()
+	for i := 0; i < 6; i++ {
+		fake.Enqueue(fakeupstream.Scenario{Status: 503})
+	}
+	_, body, _ = chat(t, srv.URL, token, msg(risky, true))
+	if !strings.HasPrefix(body, "event: crisis") || !strings.Contains(body, "mitra-safety") {
+		t.Fatalf("upstream down, streaming: %.300s", body)
+	}
+	fake.Reset()
+
+	// English, self-harm.
+	_, _, a = chat(t, srv.URL, token, msg("i keep cutting myself when things get bad", false))
+	if a.Crisis == nil || a.Crisis.Category != "self_harm" || a.Crisis.Language != "en" {
+		t.Fatalf("self-harm: %+v", a.Crisis)
+	}
+
+	// Idioms and negations carry no notice.
+	for _, text := range []string{"mati lampu lagi nih, panas banget", "this traffic is killing me lol", "I would never hurt myself, don't worry"} {
+		if _, body, a := chat(t, srv.URL, token, msg(text, false)); a.Crisis != nil {
+			t.Fatalf("%q flagged: %s", text, body)
+		}
+	}
+}
+
+// Without an upstream at all, a crisis message is still answered; any
+// other message gets 503 ai_unavailable.
+func TestCrisisWithoutUpstream(t *testing.T) {
+	s, _ := newServerWithAI(t, dbtest.SQLite(t), nil, authtest.Memory, ai.Config{})
+	c, _ := signUp(t, s, "noai@example.com")
+	w, b := c.do(http.MethodPost, "/api/ai/chat", msg("I want to kill myself tonight, I have the pills ready", false))
+	if w.Code != 200 || b["crisis"] == nil {
+		t.Fatalf("crisis without upstream: %d %v", w.Code, b)
+	}
+	if w, b := c.do(http.MethodPost, "/api/ai/chat", msg("what's a good recipe for nasi goreng?", false)); w.Code != 503 || b["code"] != "ai_unavailable" {
+		t.Fatalf("ordinary message without upstream: %d %v", w.Code, b)
+	}
+}
