@@ -38,11 +38,19 @@ type SafetyCheck interface {
 	Check(ctx context.Context, p access.Principal, userMessages []string) (json.RawMessage, error)
 }
 
-// Handlers serve the AI routes. Safety, when set, runs on the Mitra chat
-// surface (the Persona app's), not on the OpenAI-compatible one.
+// PromptSource writes the system prompt of a Mitra-surface chat (the
+// persona's prompt and safety rules); persona_not_found for an unknown
+// persona.
+type PromptSource interface {
+	SystemPrompt(ctx context.Context, personaID string) (string, error)
+}
+
+// Handlers serve the AI routes. Safety and Prompts, when set, apply to the
+// Mitra chat surface (the Persona app's), not to the OpenAI-compatible one.
 type Handlers struct {
-	G      *Gateway
-	Safety SafetyCheck
+	G       *Gateway
+	Safety  SafetyCheck
+	Prompts PromptSource
 }
 
 // decodeChat reads and checks a chat request body. Unknown fields are
@@ -102,7 +110,7 @@ func validateChat(req ChatRequest) error {
 // serveChat is shared by both chat surfaces: shape turns a completion (and
 // the upstream's JSON) into the surface's answer; safety, when set, runs
 // before anything else.
-func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint string, safety SafetyCheck, shape func(*Completion, []byte) any) {
+func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint string, safety SafetyCheck, prompts PromptSource, shape func(*Completion, []byte) any) {
 	ctx := r.Context()
 	p, ok := access.From(ctx)
 	if !ok {
@@ -126,6 +134,22 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 			httpx.WriteError(w, r, err)
 			return
 		}
+	}
+	if prompts != nil {
+		sys, err := prompts.SystemPrompt(ctx, req.PersonaID)
+		if err != nil {
+			httpx.WriteError(w, r, err)
+			return
+		}
+		// The server's prompt, with its safety rules, replaces any system
+		// message the client sent: no client can talk the model out of them.
+		msgs := []Message{{Role: "system", Content: sys}}
+		for _, m := range req.Messages {
+			if m.Role != "system" {
+				msgs = append(msgs, m)
+			}
+		}
+		req.Messages = msgs
 	}
 	adm, err := h.G.Admit(ctx, p)
 	adm.Headers(w.Header())
@@ -218,7 +242,7 @@ func writeNoticeOnly(w http.ResponseWriter, stream bool, notice json.RawMessage)
 // Chat serves POST /api/ai/chat and /api/v1/ai/chat.
 func (h Handlers) Chat() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.serveChat(w, r, EndpointChat, h.Safety, func(c *Completion, _ []byte) any {
+		h.serveChat(w, r, EndpointChat, h.Safety, h.Prompts, func(c *Completion, _ []byte) any {
 			return ChatAnswer{ID: c.ID, Model: c.Model, Message: Message{Role: "assistant", Content: c.Choices[0].Message.Content}, Usage: c.Usage}
 		})
 	})
@@ -230,7 +254,7 @@ func (h Handlers) Completions() http.Handler {
 		// The upstream's own JSON, relayed as received: nothing dropped, no
 		// second encoding. Only the model may be missing (filled for the
 		// Mitra shape); OpenAI-compatible upstreams always send it.
-		h.serveChat(w, r, EndpointCompletions, nil, func(_ *Completion, raw []byte) any { return raw })
+		h.serveChat(w, r, EndpointCompletions, nil, nil, func(_ *Completion, raw []byte) any { return raw })
 	})
 }
 

@@ -23,6 +23,9 @@ type ChatRequest struct {
 	Temperature *float64  `json:"temperature,omitempty" minimum:"0" maximum:"2"`
 	MaxTokens   *int      `json:"max_tokens,omitempty" minimum:"1" maximum:"32000"`
 	TopP        *float64  `json:"top_p,omitempty" minimum:"0" maximum:"1"`
+	// PersonaID selects the companion on the Mitra surface; the server then
+	// writes the system prompt (client system messages are dropped).
+	PersonaID string `json:"persona_id,omitempty" maxLength:"36"`
 }
 
 // Usage is the token count of a call and, when the upstream reports it, its

@@ -172,3 +172,75 @@ func (h Handlers) Assessments(ctx context.Context, in *AssessmentsRequest) (*Ass
 	out.Body.Assessments = list
 	return out, nil
 }
+
+// PersonasOutput lists personas.
+type PersonasOutput struct {
+	Body struct {
+		Personas []Persona `json:"personas"`
+	}
+}
+
+// Personas serves GET /api/v1/personas (active ones, without prompts).
+func (h Handlers) Personas(ctx context.Context, _ *struct{}) (*PersonasOutput, error) {
+	list, err := h.S.Personas(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	out := &PersonasOutput{}
+	out.Body.Personas = list
+	return out, nil
+}
+
+// AllPersonas serves the administrators' list, prompts included.
+func (h Handlers) AllPersonas(ctx context.Context, _ *struct{}) (*PersonasOutput, error) {
+	list, err := h.S.Personas(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	out := &PersonasOutput{}
+	out.Body.Personas = list
+	return out, nil
+}
+
+// CreatePersonaRequest is POST /api/v1/personas.
+type CreatePersonaRequest struct{ Body PersonaInput }
+
+// PersonaOutput answers with one persona.
+type PersonaOutput struct {
+	Status int
+	Body   *Persona
+}
+
+// CreatePersona adds a persona.
+func (h Handlers) CreatePersona(ctx context.Context, in *CreatePersonaRequest) (*PersonaOutput, error) {
+	p, err := h.S.PutPersona(ctx, "", in.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &PersonaOutput{Status: http.StatusCreated, Body: p}, nil
+}
+
+// PersonaPath names a persona.
+type PersonaPath struct {
+	PersonaID string `path:"persona_id" maxLength:"36"`
+}
+
+// UpdatePersonaRequest is PUT /api/v1/personas/{persona_id}.
+type UpdatePersonaRequest struct {
+	PersonaPath
+	Body PersonaInput
+}
+
+// UpdatePersona replaces a persona.
+func (h Handlers) UpdatePersona(ctx context.Context, in *UpdatePersonaRequest) (*PersonaOutput, error) {
+	p, err := h.S.PutPersona(ctx, in.PersonaID, in.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &PersonaOutput{Status: http.StatusOK, Body: p}, nil
+}
+
+// DeletePersona removes a persona.
+func (h Handlers) DeletePersona(ctx context.Context, in *PersonaPath) (*struct{}, error) {
+	return nil, h.S.DeletePersona(ctx, in.PersonaID)
+}

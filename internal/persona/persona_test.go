@@ -190,3 +190,42 @@ func TestPHQ9Item9BringsResources(t *testing.T) {
 		}
 	})
 }
+
+func TestPersonasAndSystemPrompt(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *database.DB) {
+		s := newService(t, db)
+		ctx := as("admin", access.Admin)
+		list, err := s.Personas(context.Background(), false)
+		if err != nil || len(list) != 2 || list[0].SystemPrompt != "" || list[0].SafetyRules != "" {
+			t.Fatalf("user list must hide prompts: %+v %v", list, err)
+		}
+		p, err := s.PutPersona(ctx, "", persona.PersonaInput{Name: "Kak Rani", Language: "id", SystemPrompt: "Kamu Kak Rani.", SafetyRules: "Jangan bahas cara melukai diri."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sys, err := s.SystemPrompt(context.Background(), p.ID)
+		if err != nil || !strings.Contains(sys, "Kamu Kak Rani.") || !strings.Contains(sys, "Jangan bahas cara melukai diri.") || !strings.Contains(sys, "Never claim or imply to be human") {
+			t.Fatalf("system prompt %q %v", sys, err)
+		}
+		if sys, _ := s.SystemPrompt(context.Background(), ""); sys != persona.BaseRules {
+			t.Fatalf("no persona: %q", sys)
+		}
+		off := false
+		if _, err := s.PutPersona(ctx, p.ID, persona.PersonaInput{Name: "Kak Rani", Language: "id", SystemPrompt: "x", SafetyRules: "y", Active: &off}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SystemPrompt(context.Background(), p.ID); code(err) != "persona_not_found" {
+			t.Fatalf("inactive persona: %v", err)
+		}
+		if err := s.DeletePersona(ctx, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SystemPrompt(context.Background(), "not-a-uuid"); code(err) != "persona_not_found" {
+			t.Fatalf("bad id: %v", err)
+		}
+		entries, _, _ := audit.List(context.Background(), db, audit.Filter{Action: "persona."})
+		if len(entries) != 3 {
+			t.Fatalf("%d audit entries", len(entries))
+		}
+	})
+}

@@ -64,7 +64,8 @@ func (s *Server) routes() {
 	// the gateway applies each role's request rate and token quota itself.
 	g := ai.Handlers{G: s.deps.AI}
 	if s.deps.Persona != nil && s.deps.Config.HasProduct("persona") {
-		g.Safety = s.deps.Persona // the crisis check runs before every Persona chat
+		g.Safety = s.deps.Persona  // the crisis check runs before every Persona chat
+		g.Prompts = s.deps.Persona // the server writes the system prompt
 	}
 	for _, prefix := range []string{"/api/ai", "/api/v1/ai"} {
 		id := "ai-" + strings.Trim(strings.ReplaceAll(prefix, "/", "-"), "-")
@@ -85,6 +86,11 @@ func (s *Server) routes() {
 		route(s, op(post, "/api/v1/crisis/resources", "crisis-resources-create", "Add a crisis resource", tagCrisis, 422), access.CrisisResourcesManage, RateDefault, ph.CreateResource)
 		route(s, op(put, "/api/v1/crisis/resources/{resource_id}", "crisis-resources-update", "Replace a crisis resource", tagCrisis, 404, 422), access.CrisisResourcesManage, RateDefault, ph.UpdateResource)
 		route(s, op(http.MethodDelete, "/api/v1/crisis/resources/{resource_id}", "crisis-resources-delete", "Remove a crisis resource", tagCrisis, 404), access.CrisisResourcesManage, RateDefault, ph.DeleteResource)
+		route(s, op(get, "/api/v1/personas", "personas-list", "Companion personas", tagPersona), access.Authenticated, RateDefault, ph.Personas)
+		route(s, op(get, "/api/v1/personas/all", "personas-all", "Every persona with its prompt and safety rules", tagPersona), access.PersonasManage, RateDefault, ph.AllPersonas)
+		route(s, op(post, "/api/v1/personas", "personas-create", "Add a persona", tagPersona, 422), access.PersonasManage, RateDefault, ph.CreatePersona)
+		route(s, op(put, "/api/v1/personas/{persona_id}", "personas-update", "Replace a persona", tagPersona, 404, 422), access.PersonasManage, RateDefault, ph.UpdatePersona)
+		route(s, op(http.MethodDelete, "/api/v1/personas/{persona_id}", "personas-delete", "Remove a persona", tagPersona, 404), access.PersonasManage, RateDefault, ph.DeletePersona)
 		route(s, op(post, "/api/v1/moods", "moods-add", "Record a mood check-in", tagMood, 422), access.Authenticated, RateDefault, ph.AddMood)
 		route(s, op(get, "/api/v1/moods", "moods-list", "Your mood check-ins and weekly trend", tagMood, 422), access.Authenticated, RateDefault, ph.Moods)
 		route(s, op(post, "/api/v1/assessments", "assessments-add", "Score a PHQ-9 or GAD-7 questionnaire", tagMood, 422), access.Authenticated, RateDefault, ph.AddAssessment)
@@ -96,15 +102,16 @@ func (s *Server) routes() {
 }
 
 const (
-	tagHealth = "Health"
-	tagMeta   = "Meta"
-	tagAuth   = "Auth"
-	tagUsers  = "Users"
-	tagAdmin  = "Admin"
-	tagFlags  = "Feature flags"
-	tagAI     = "AI"
-	tagCrisis = "Crisis"
-	tagMood   = "Mood"
+	tagHealth  = "Health"
+	tagMeta    = "Meta"
+	tagAuth    = "Auth"
+	tagUsers   = "Users"
+	tagAdmin   = "Admin"
+	tagFlags   = "Feature flags"
+	tagAI      = "AI"
+	tagCrisis  = "Crisis"
+	tagPersona = "Personas"
+	tagMood    = "Mood"
 
 	get  = http.MethodGet
 	post = http.MethodPost

@@ -64,14 +64,15 @@ const (
 	AIUsageRead Permission = "ai:usage_read" // everyone's AI usage
 
 	CrisisResourcesManage Permission = "crisis:resources_manage"
+	PersonasManage        Permission = "personas:manage"
 )
 
 // grants is the whole permission table. Authenticated callers also hold
 // Authenticated; ownership (a user acting on their own objects) is checked
 // by the domain on top of these.
 var grants = map[Role][]Permission{
-	SuperAdmin: {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin, AIUsageRead, CrisisResourcesManage},
-	Admin:      {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin, AIUsageRead, CrisisResourcesManage},
+	SuperAdmin: {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin, AIUsageRead, CrisisResourcesManage, PersonasManage},
+	Admin:      {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin, AIUsageRead, CrisisResourcesManage, PersonasManage},
 }
 
 // Can reports whether role r holds permission p.
