@@ -144,6 +144,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, er
 	a.auth.RegisterDataSource(a.ai) // AI calls in privacy export and erasure
 	a.persona = persona.NewService(a.db, a.vault, time.Now)
 	a.persona.Country = a.auth.CountryOf
+	if a.ai.Enabled() {
+		a.persona.Model = a.ai
+	}
 	if !a.ai.Enabled() {
 		log.Warn("MITRA_AI_API_KEY not set: AI routes answer 503 ai_unavailable")
 	}

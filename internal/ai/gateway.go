@@ -426,3 +426,26 @@ func estimatePrompt(ms []Message) int {
 	}
 	return n
 }
+
+// EndpointAnalyze is the ledger's name for analysis calls.
+const EndpointAnalyze = "analyze"
+
+// CompleteText makes one non-streaming call for a product feature (mood
+// analysis, home content): the caller's rate limit and allowance apply,
+// the call is recorded, and the assistant's text is returned.
+func (g *Gateway) CompleteText(ctx context.Context, p access.Principal, system, user string, maxTokens int) (string, error) {
+	adm, err := g.Admit(ctx, p)
+	if err != nil {
+		return "", err
+	}
+	if rem := adm.Quota.remaining(); rem >= 0 && int64(maxTokens) > rem {
+		maxTokens = int(max(1, rem))
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.callTimeout())
+	defer cancel()
+	comp, err := g.Complete(ctx, p, ChatRequest{Messages: []Message{{Role: "system", Content: system}, {Role: "user", Content: user}}, MaxTokens: &maxTokens}, EndpointAnalyze)
+	if err != nil {
+		return "", err
+	}
+	return comp.Choices[0].Message.Content, nil
+}

@@ -244,3 +244,21 @@ func (h Handlers) UpdatePersona(ctx context.Context, in *UpdatePersonaRequest) (
 func (h Handlers) DeletePersona(ctx context.Context, in *PersonaPath) (*struct{}, error) {
 	return nil, h.S.DeletePersona(ctx, in.PersonaID)
 }
+
+// AnalyzeRequest is POST /api/ai/analyze.
+type AnalyzeRequest struct{ Body AnalyzeInput }
+
+// AnalyzeOutput is the analysis.
+type AnalyzeOutput struct {
+	CacheControl string `header:"Cache-Control"`
+	Body         *Analysis
+}
+
+// Analyze serves POST /api/ai/analyze and /api/v1/ai/analyze.
+func (h Handlers) Analyze(ctx context.Context, in *AnalyzeRequest) (*AnalyzeOutput, error) {
+	a, err := h.S.Analyze(ctx, in.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &AnalyzeOutput{CacheControl: "no-store", Body: a}, nil
+}

@@ -229,3 +229,26 @@ func TestPersonasAndSystemPrompt(t *testing.T) {
 		}
 	})
 }
+
+func TestAnalyzeLocally(t *testing.T) {
+	s := newService(t, dbtest.SQLite(t))
+	ctx := as("u", access.Member)
+	a, err := s.Analyze(ctx, persona.AnalyzeInput{Text: "aku sedih dan capek banget sama kerjaan di kantor"})
+	if err != nil || a.Source != "local" || a.Mood.Valence >= 0 || a.Mood.Label == "neutral" || a.Risk.Level.String() != "none" || a.Language != "id" {
+		t.Fatalf("%+v %v", a, err)
+	}
+	if strings.Join(a.Emotions, ",") != "sadness,fatigue" || strings.Join(a.Themes, ",") != "work" || len(a.Suggestions) == 0 {
+		t.Fatalf("emotions %v themes %v suggestions %v", a.Emotions, a.Themes, a.Suggestions)
+	}
+	a, _ = s.Analyze(ctx, persona.AnalyzeInput{Text: "aku gak sedih kok, malah senang hari ini"})
+	if a.Mood.Valence <= 0 {
+		t.Fatalf("negated sadness read as negative: %+v", a.Mood)
+	}
+	a, _ = s.Analyze(ctx, persona.AnalyzeInput{Text: "I keep thinking about killing myself"})
+	if a.Risk.Level.String() != "moderate" || !strings.Contains(a.Suggestions[0], "helpline") {
+		t.Fatalf("risk %+v suggestions %v", a.Risk, a.Suggestions)
+	}
+	if _, err := s.Analyze(context.Background(), persona.AnalyzeInput{Text: "x"}); code(err) != apperr.Unauthorized {
+		t.Fatalf("anonymous: %v", err)
+	}
+}

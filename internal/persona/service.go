@@ -19,6 +19,7 @@ type Service struct {
 	Vault   *vault.Keyring
 	Now     func() time.Time
 	Country CountryOf // optional: the user's country, for crisis resources
+	Model   Completer // optional: the AI gateway, for analysis
 }
 
 // NewService returns the service.

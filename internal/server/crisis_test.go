@@ -143,3 +143,49 @@ func TestPersonaSystemPromptReachesUpstream(t *testing.T) {
 		t.Fatalf("unknown persona: %d %s", code, resp)
 	}
 }
+
+// Analysis through the model: the model may raise the detector's risk,
+// never lower it; a malformed model answer falls back to the local reading.
+func TestAnalyzeWithModel(t *testing.T) {
+	srv, fake, token := aiServer(t)
+	post := func(text string) map[string]any {
+		b, _ := json.Marshal(map[string]string{"text": text})
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/ai/analyze", strings.NewReader(string(b)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		if resp.StatusCode != 200 {
+			t.Fatalf("analyze: %d %v", resp.StatusCode, m)
+		}
+		return m
+	}
+	fake.Enqueue(fakeupstream.Scenario{Reply: `{"mood":{"label":"negative","valence":-0.5,"arousal":0.4},"emotions":["hopelessness"],"themes":["family"],"risk":"high","risk_category":"suicidal_ideation"}`})
+	m := post("everyone would be better off without me around")
+	risk := m["risk"].(map[string]any)
+	if m["source"] != "model" || risk["level"] != "high" || !strings.Contains(strings.Join(toStrings(risk["signals"]), ","), "model:raised") {
+		t.Fatalf("raised: %v", m)
+	}
+	fake.Enqueue(fakeupstream.Scenario{Reply: `{"mood":{"label":"neutral","valence":0,"arousal":0.2},"emotions":[],"themes":[],"risk":"none","risk_category":"none"}`})
+	m = post("I keep thinking about killing myself")
+	if m["risk"].(map[string]any)["level"] != "moderate" {
+		t.Fatalf("the model lowered the detector's level: %v", m)
+	}
+	fake.Enqueue(fakeupstream.Scenario{Reply: "I think the user is sad."})
+	if m = post("aku sedih banget"); m["source"] != "local" {
+		t.Fatalf("malformed model answer: %v", m)
+	}
+}
+
+func toStrings(v any) []string {
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, x.(string))
+	}
+	return out
+}

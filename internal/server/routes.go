@@ -86,6 +86,10 @@ func (s *Server) routes() {
 		route(s, op(post, "/api/v1/crisis/resources", "crisis-resources-create", "Add a crisis resource", tagCrisis, 422), access.CrisisResourcesManage, RateDefault, ph.CreateResource)
 		route(s, op(put, "/api/v1/crisis/resources/{resource_id}", "crisis-resources-update", "Replace a crisis resource", tagCrisis, 404, 422), access.CrisisResourcesManage, RateDefault, ph.UpdateResource)
 		route(s, op(http.MethodDelete, "/api/v1/crisis/resources/{resource_id}", "crisis-resources-delete", "Remove a crisis resource", tagCrisis, 404), access.CrisisResourcesManage, RateDefault, ph.DeleteResource)
+		for _, prefix := range []string{"/api/ai", "/api/v1/ai"} {
+			id := strings.Trim(strings.ReplaceAll(prefix, "/", "-"), "-")
+			route(s, op(post, prefix+"/analyze", id+"-analyze", "Mood and risk analysis of a text (risk always from the local detector)", tagPersona, 422), access.Authenticated, RateAI, ph.Analyze)
+		}
 		route(s, op(get, "/api/v1/personas", "personas-list", "Companion personas", tagPersona), access.Authenticated, RateDefault, ph.Personas)
 		route(s, op(get, "/api/v1/personas/all", "personas-all", "Every persona with its prompt and safety rules", tagPersona), access.PersonasManage, RateDefault, ph.AllPersonas)
 		route(s, op(post, "/api/v1/personas", "personas-create", "Add a persona", tagPersona, 422), access.PersonasManage, RateDefault, ph.CreatePersona)

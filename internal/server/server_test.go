@@ -53,7 +53,7 @@ func newServerWithAI(t *testing.T, db *database.DB, rdb *redis.Client, st authte
 	t.Cleanup(gw.Close)
 	e.Svc.RegisterDataSource(gw)
 	return server.New(server.Deps{Config: conf, Version: "v-test", DB: db, Redis: rdb, Jobs: q, Registry: prometheus.NewRegistry(),
-		Auth: e.Svc, Limiter: e.Limiter, AI: gw, Persona: persona.NewService(db, e.Vault, e.Clock.Now)}), e
+		Auth: e.Svc, Limiter: e.Limiter, AI: gw, Persona: personaService(db, e, gw)}), e
 }
 
 func get(t *testing.T, h http.Handler, path string) (*httptest.ResponseRecorder, map[string]any) {
@@ -230,4 +230,12 @@ func TestMeta(t *testing.T) {
 	if b["name"] != "mitra" || b["api_version"] != "v1" || len(b["products"].([]any)) != 2 {
 		t.Fatalf("meta: %v", b)
 	}
+}
+
+func personaService(db *database.DB, e *authtest.Env, gw *ai.Gateway) *persona.Service {
+	ps := persona.NewService(db, e.Vault, e.Clock.Now)
+	if gw.Enabled() {
+		ps.Model = gw
+	}
+	return ps
 }
