@@ -262,3 +262,21 @@ func (h Handlers) Analyze(ctx context.Context, in *AnalyzeRequest) (*AnalyzeOutp
 	}
 	return &AnalyzeOutput{CacheControl: "no-store", Body: a}, nil
 }
+
+// ContentRequest is POST /api/ai/content.
+type ContentRequest struct{ Body ContentInput }
+
+// ContentOutput is today's content.
+type ContentOutput struct {
+	CacheControl string `header:"Cache-Control"`
+	Body         *HomeContent
+}
+
+// Content serves POST /api/ai/content and /api/v1/ai/content.
+func (h Handlers) Content(ctx context.Context, in *ContentRequest) (*ContentOutput, error) {
+	c, err := h.S.Content(ctx, in.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &ContentOutput{CacheControl: "private, no-cache", Body: c}, nil
+}

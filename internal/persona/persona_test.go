@@ -252,3 +252,27 @@ func TestAnalyzeLocally(t *testing.T) {
 		t.Fatalf("anonymous: %v", err)
 	}
 }
+
+func TestHomeContentCachedPerDayAndShapedByMood(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *database.DB) {
+		s := newService(t, db)
+		ctx := as("u-content", access.Member)
+		c1, err := s.Content(ctx, persona.ContentInput{Language: "id"})
+		if err != nil || c1.Source != "local" || c1.MoodContext != "none" || c1.Reflection == "" || c1.Tip == "" || c1.Affirmation == "" {
+			t.Fatalf("%+v %v", c1, err)
+		}
+		c2, _ := s.Content(ctx, persona.ContentInput{Language: "id"})
+		if !c2.CreatedAt.Equal(c1.CreatedAt) || c2.Reflection != c1.Reflection {
+			t.Fatal("content not cached for the day")
+		}
+		for _, score := range []int{2, 3, 3} {
+			if _, err := s.AddMood(ctx, persona.MoodInput{Score: score}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c3, _ := s.Content(ctx, persona.ContentInput{Language: "en", Regenerate: true})
+		if c3.MoodContext != "low" || c3.Language != "en" {
+			t.Fatalf("mood shaping: %+v", c3)
+		}
+	})
+}

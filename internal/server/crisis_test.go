@@ -189,3 +189,21 @@ func toStrings(v any) []string {
 	}
 	return out
 }
+
+func TestHomeContentFromModel(t *testing.T) {
+	srv, fake, token := aiServer(t)
+	fake.Enqueue(fakeupstream.Scenario{Reply: `{"reflection":"Hari ini kamu sudah berusaha.","tip":"Minum air putih.","affirmation":"Aku cukup."}`})
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/ai/content", strings.NewReader(`{"language":"id"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var c map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&c)
+	if resp.StatusCode != 200 || c["source"] != "model" || c["affirmation"] != "Aku cukup." {
+		t.Fatalf("%d %v", resp.StatusCode, c)
+	}
+}

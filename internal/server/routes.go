@@ -89,6 +89,7 @@ func (s *Server) routes() {
 		for _, prefix := range []string{"/api/ai", "/api/v1/ai"} {
 			id := strings.Trim(strings.ReplaceAll(prefix, "/", "-"), "-")
 			route(s, op(post, prefix+"/analyze", id+"-analyze", "Mood and risk analysis of a text (risk always from the local detector)", tagPersona, 422), access.Authenticated, RateAI, ph.Analyze)
+			route(s, op(post, prefix+"/content", id+"-content", "Today's home-tab content (reflection, tip, affirmation), cached per day", tagPersona, 422), access.Authenticated, RateAI, ph.Content)
 		}
 		route(s, op(get, "/api/v1/personas", "personas-list", "Companion personas", tagPersona), access.Authenticated, RateDefault, ph.Personas)
 		route(s, op(get, "/api/v1/personas/all", "personas-all", "Every persona with its prompt and safety rules", tagPersona), access.PersonasManage, RateDefault, ph.AllPersonas)
