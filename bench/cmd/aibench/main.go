@@ -13,26 +13,22 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"mitra/bench/load"
+	"mitra/bench/proc"
 	"mitra/internal/ai/fakeupstream"
 	"mitra/internal/platform/vault"
 )
@@ -71,83 +67,32 @@ func main() {
 	}
 }
 
+// mitra is a Mitra process with 50 accounts' access tokens.
 type mitra struct {
-	cmd   *exec.Cmd
-	base  string
+	*proc.Server
 	token []string
 }
 
-func startMitra(bin, dir, upstream string, users int) (*mitra, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	addr := l.Addr().String()
-	l.Close()
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "MITRA_ADDR="+addr, "MITRA_DATA_DIR="+dir, "MITRA_LOG_LEVEL=warn", "MITRA_LOG_FORMAT=json",
+// startMitra starts the binary on SQLite in dir, pointed at the upstream,
+// with the AI rate limit and quotas on but out of reach.
+func startMitra(bin, dir, upstream string) (*mitra, error) {
+	s, err := proc.Start(bin, "MITRA_DATA_DIR="+dir, "MITRA_LOG_LEVEL=warn", "MITRA_LOG_FORMAT=json",
 		"MITRA_DATABASE_URL=", "MITRA_REDIS_URL=", "MITRA_ENCRYPTION_KEYS="+vault.NewKeySpec("b1"),
 		"MITRA_AI_BASE_URL="+upstream, "MITRA_AI_API_KEY="+upstreamKey, "MITRA_AI_DEFAULT_MODEL=openai/gpt-4o-mini",
-		// Rate limit and quotas on, with budgets the benchmark cannot reach.
 		"MITRA_AI_LIMITS=member:1000000:1000000000000:1000000000000", "MITRA_TRUSTED_PROXIES=127.0.0.1/32")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	m := &mitra{cmd: cmd, base: "http://" + addr}
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if resp, err := http.Get(m.base + "/api/v1/health"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			m.stop()
-			return nil, errors.New("mitra did not start")
-		}
+	accounts, err := proc.Register(s.Base, "ai", 50, 1)
+	if err != nil {
+		s.Stop()
+		return nil, err
 	}
-	c := load.NewClient(30*time.Second, 16)
-	for i := range users {
-		b, _ := json.Marshal(map[string]string{"email": fmt.Sprintf("ai%04d@example.com", i), "password": "correct horse battery staple", "name": "AI"})
-		req, _ := http.NewRequest(http.MethodPost, m.base+"/api/v1/auth/register", bytes.NewReader(b))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.9.%d.%d", i/250, i%250+1))
-		resp, err := c.Do(req)
-		if err != nil {
-			m.stop()
-			return nil, err
-		}
-		var t struct {
-			AccessToken string `json:"access_token"`
-		}
-		_ = json.NewDecoder(resp.Body).Decode(&t)
-		resp.Body.Close()
-		if t.AccessToken == "" {
-			m.stop()
-			return nil, fmt.Errorf("register: status %d", resp.StatusCode)
-		}
-		m.token = append(m.token, t.AccessToken)
+	m := &mitra{Server: s}
+	for _, a := range accounts {
+		m.token = append(m.token, a.Access)
 	}
 	return m, nil
-}
-
-func (m *mitra) stop() {
-	_ = m.cmd.Process.Signal(syscall.SIGTERM)
-	_ = m.cmd.Wait()
-}
-
-func (m *mitra) rss() int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", m.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			f := strings.Fields(line)
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
 }
 
 var body = []byte(`{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"Halo! Bagaimana harimu?"}]}`)
@@ -159,18 +104,18 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "mitra")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/mitra").CombinedOutput(); err != nil {
-		return fmt.Errorf("build: %v %s", err, out)
+	bin, err := proc.Build(dir)
+	if err != nil {
+		return err
 	}
 	fake := fakeupstream.New(fakeupstream.Options{APIKey: upstreamKey, RecordLimit: -1})
 	upstream, closeFake := fake.Start()
 	defer closeFake()
-	m, err := startMitra(bin, filepath.Join(dir, "a"), upstream, 50)
+	m, err := startMitra(bin, filepath.Join(dir, "a"), upstream)
 	if err != nil {
 		return err
 	}
-	defer m.stop()
+	defer m.Stop()
 
 	fmt.Printf("date %s\n\n", time.Now().UTC().Format(time.RFC3339))
 	fmt.Println("| run | load | req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | errors |")
@@ -183,7 +128,7 @@ func run(ctx context.Context, o options) error {
 		return req
 	}
 	via := func() *http.Request {
-		req, _ := http.NewRequest(http.MethodPost, m.base+"/api/v1/ai/chat/completions", bytes.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, m.Base+"/api/v1/ai/chat/completions", bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+m.token[n.Add(1)%uint64(len(m.token))])
 		req.Header.Set("Content-Type", "application/json")
 		return req
@@ -223,7 +168,7 @@ func run(ctx context.Context, o options) error {
 		return req
 	})
 	sv := streamRun(ctx, o.streamRate, o.duration, func() *http.Request {
-		req, _ := http.NewRequest(http.MethodPost, m.base+"/api/v1/ai/chat/completions", bytes.NewReader(streamBody))
+		req, _ := http.NewRequest(http.MethodPost, m.Base+"/api/v1/ai/chat/completions", bytes.NewReader(streamBody))
 		req.Header.Set("Authorization", "Bearer "+m.token[n.Add(1)%uint64(len(m.token))])
 		return req
 	})
@@ -314,14 +259,14 @@ func holdStreams(ctx context.Context, o options, bin, dir string) error {
 	slow := fakeupstream.New(fakeupstream.Options{APIKey: upstreamKey, RecordLimit: -1, ChunkDelay: time.Second, Chunks: max(2, chunks)})
 	upstream, closeSlow := slow.Start()
 	defer closeSlow()
-	m, err := startMitra(bin, filepath.Join(dir, "b"), upstream, 50)
+	m, err := startMitra(bin, filepath.Join(dir, "b"), upstream)
 	if err != nil {
 		return err
 	}
-	defer m.stop()
+	defer m.Stop()
 	// Warm the server once, then measure its resting memory.
 	time.Sleep(time.Second)
-	rssBefore := m.rss()
+	rssBefore := m.RSS()
 	c := load.NewClient(2*o.hold+time.Minute, o.streams)
 	defer c.CloseIdleConnections()
 	var opened, finished, failed atomic.Int64
@@ -330,7 +275,7 @@ func holdStreams(ctx context.Context, o options, bin, dir string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, m.base+"/api/v1/ai/chat/completions", bytes.NewReader(streamBody))
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, m.Base+"/api/v1/ai/chat/completions", bytes.NewReader(streamBody))
 			req.Header.Set("Authorization", "Bearer "+m.token[i%len(m.token)])
 			req.Header.Set("Content-Type", "application/json")
 			resp, err := c.Do(req)
@@ -357,7 +302,7 @@ func holdStreams(ctx context.Context, o options, bin, dir string) error {
 		if n := slow.OpenStreams(); n > peakOpen {
 			peakOpen = n
 		}
-		if r := m.rss(); r > peakRSS {
+		if r := m.RSS(); r > peakRSS {
 			peakRSS = r
 		}
 		if finished.Load()+failed.Load() == int64(o.streams) {

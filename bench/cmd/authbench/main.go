@@ -9,14 +9,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,13 +20,13 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/jackc/pgx/v5"
 
 	"mitra/bench/load"
+	"mitra/bench/proc"
 	"mitra/internal/platform/vault"
 )
 
@@ -74,11 +69,9 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "mitra")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/mitra")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("build: %w", err)
+	bin, err := proc.Build(dir)
+	if err != nil {
+		return err
 	}
 	fmt.Printf("machine: %d CPUs, %s; date %s\n\n", numCPU(), goVersion(), time.Now().UTC().Format(time.RFC3339))
 	fmt.Println("| database | scenario | load | req/s | p50 ms | p90 ms | p99 ms | errors | server CPU µs/req |")
@@ -102,70 +95,13 @@ func run(ctx context.Context, o options) error {
 	return nil
 }
 
-type server struct {
-	cmd  *exec.Cmd
-	base string
-}
-
-func start(bin string, env []string) (*server, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), append(env, fmt.Sprintf("MITRA_ADDR=127.0.0.1:%d", port))...)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	s := &server{cmd: cmd, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if resp, err := http.Get(s.base + "/api/v1/health"); err == nil {
-			resp.Body.Close()
-			return s, nil
-		}
-	}
-	s.stop()
-	return nil, errors.New("server did not start")
-}
-
-func (s *server) stop() {
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	_ = s.cmd.Wait()
-}
-
-// cpu returns the server process's user+system CPU time so far.
-func (s *server) cpu() time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * time.Second / 100 // clock ticks of 10 ms
-}
-
-var ipCounter atomic.Uint32
-
-// clientIP makes each request look like a different phone behind the
-// trusted proxy, as real traffic does, so per-IP limits do not cap the run.
-func clientIP() string {
-	n := ipCounter.Add(1)
-	return fmt.Sprintf("10.%d.%d.%d", (n>>16)&255, (n>>8)&255, n&255)
-}
-
-type account struct {
-	email, access, refresh string
-}
-
 func benchDB(ctx context.Context, o options, bin, db string, env []string) error {
-	s, err := start(bin, env)
+	s, err := proc.Start(bin, env...)
 	if err != nil {
 		return err
 	}
-	defer s.stop()
-	accounts, err := register(s.base, o.users)
+	defer s.Stop()
+	accounts, err := proc.Register(s.Base, "bench", o.users, 8)
 	if err != nil {
 		return err
 	}
@@ -180,12 +116,12 @@ func benchDB(ctx context.Context, o options, bin, db string, env []string) error
 	var next atomic.Uint64
 	me := func() *http.Request {
 		a := accounts[next.Add(1)%uint64(len(accounts))]
-		req, _ := http.NewRequest(http.MethodGet, s.base+"/api/v1/auth/me", nil)
-		req.Header.Set("Authorization", "Bearer "+a.access)
+		req, _ := http.NewRequest(http.MethodGet, s.Base+"/api/v1/auth/me", nil)
+		req.Header.Set("Authorization", "Bearer "+a.Access)
 		return req
 	}
 	meta := func() *http.Request {
-		req, _ := http.NewRequest(http.MethodGet, s.base+"/api/v1/meta", nil)
+		req, _ := http.NewRequest(http.MethodGet, s.Base+"/api/v1/meta", nil)
 		return req
 	}
 	for _, rate := range o.rates {
@@ -193,95 +129,42 @@ func benchDB(ctx context.Context, o options, bin, db string, env []string) error
 			name string
 			req  func() *http.Request
 		}{{"static GET /api/v1/meta", meta}, {"authenticated GET /api/v1/auth/me", me}} {
-			c0 := s.cpu()
+			c0 := s.CPU()
 			r, err := load.Fixed{Rate: rate, Duration: o.duration, Warmup: o.warmup, NewRequest: sc.req, MaxInFlight: 64}.Run(ctx)
 			if err != nil {
 				return err
 			}
-			row(sc.name, fmt.Sprintf("%.0f/s", rate), r, s.cpu()-c0)
+			row(sc.name, fmt.Sprintf("%.0f/s", rate), r, s.CPU()-c0)
 		}
 	}
 	// Refresh: each worker rotates its own session's token as fast as it can.
-	c0 := s.cpu()
+	c0 := s.CPU()
 	r := closedLoop(o.workers, o.duration, func(w int) func() error {
 		a := accounts[w%len(accounts)]
-		tok := a.refresh
+		tok := a.Refresh
 		return func() error {
 			var out struct {
 				RefreshToken string `json:"refresh_token"`
 			}
-			if err := postJSON(s.base+"/api/v1/auth/refresh", map[string]string{"refresh_token": tok}, &out); err != nil {
+			if err := proc.PostJSON(s.Base+"/api/v1/auth/refresh", map[string]string{"refresh_token": tok}, &out); err != nil {
 				return err
 			}
 			tok = out.RefreshToken
 			return nil
 		}
 	})
-	row("token refresh (rotating)", fmt.Sprintf("closed %d", o.workers), r, s.cpu()-c0)
+	row("token refresh (rotating)", fmt.Sprintf("closed %d", o.workers), r, s.CPU()-c0)
 	// Sign-in: bounded by argon2id (19 MiB, 2 passes, 1 lane).
-	c0 = s.cpu()
+	c0 = s.CPU()
 	r = closedLoop(o.workers, o.duration, func(w int) func() error {
 		i := w
 		return func() error {
 			a := accounts[i%len(accounts)]
 			i += o.workers
-			return postJSON(s.base+"/api/v1/auth/login", map[string]string{"identifier": a.email, "password": "correct horse battery staple"}, nil)
+			return proc.PostJSON(s.Base+"/api/v1/auth/login", map[string]string{"identifier": a.Email, "password": proc.Password}, nil)
 		}
 	})
-	row("password sign-in (argon2id 19 MiB, t=2)", fmt.Sprintf("closed %d", o.workers), r, s.cpu()-c0)
-	return nil
-}
-
-func register(base string, n int) ([]account, error) {
-	out := make([]account, n)
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	sem := make(chan struct{}, 8)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			email := fmt.Sprintf("bench%05d@example.com", i)
-			var t struct {
-				AccessToken  string `json:"access_token"`
-				RefreshToken string `json:"refresh_token"`
-			}
-			if err := postJSON(base+"/api/v1/auth/register", map[string]string{"email": email, "password": "correct horse battery staple", "name": "Bench"}, &t); err != nil {
-				errs <- err
-				return
-			}
-			out[i] = account{email: email, access: t.AccessToken, refresh: t.RefreshToken}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return nil, fmt.Errorf("register: %w", err)
-	}
-	return out, nil
-}
-
-var httpClient = load.NewClient(30*time.Second, 256)
-
-func postJSON(url string, body any, out any) error {
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Forwarded-For", clientIP())
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("%s: %d %s", url, resp.StatusCode, data)
-	}
-	if out != nil {
-		return json.Unmarshal(data, out)
-	}
+	row("password sign-in (argon2id 19 MiB, t=2)", fmt.Sprintf("closed %d", o.workers), r, s.CPU()-c0)
 	return nil
 }
 
@@ -327,15 +210,6 @@ func q(h *hdrhistogram.Histogram, p float64) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
 
 func dropSchema(url, schema string) {
 	ctx := context.Background()
