@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"mitra/internal/persona/crisis"
 	"mitra/internal/platform/apperr"
 	"mitra/internal/platform/ids"
 )
@@ -115,6 +116,16 @@ func (s *Service) AddAssessment(ctx context.Context, in AssessmentInput) (*Asses
 		return nil, fmt.Errorf("persona: add assessment: %w", err)
 	}
 	if item9 != nil && *item9 > 0 {
+		// PHQ-9 item 9 above zero starts the crisis flow: a notice now, and
+		// an event for the counselor queue (1: moderate; 2-3: high).
+		level := crisis.LevelModerate
+		if *item9 >= 2 {
+			level = crisis.LevelHigh
+		}
+		s.recordNotice(ctx, level, "assessment")
+		if _, err := s.openEvent(ctx, p.UserID, level, crisis.SuicidalIdeation, []string{fmt.Sprintf("phq9:item9=%d", *item9)}, "assessment"); err != nil {
+			return nil, err
+		}
 		res, err := s.Resources(ctx, country)
 		if err != nil {
 			return nil, err

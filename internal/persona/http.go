@@ -280,3 +280,119 @@ func (h Handlers) Content(ctx context.Context, in *ContentRequest) (*ContentOutp
 	}
 	return &ContentOutput{CacheControl: "private, no-cache", Body: c}, nil
 }
+
+// EventsRequest filters the queue.
+type EventsRequest struct {
+	Status string `query:"status" enum:"open,acknowledged,resolved" doc:"Default: everything not resolved"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"50"`
+}
+
+// EventsOutput is the queue.
+type EventsOutput struct {
+	Body struct {
+		Events []Event `json:"events"`
+	}
+}
+
+// Events serves GET /api/v1/crisis/events.
+func (h Handlers) Events(ctx context.Context, in *EventsRequest) (*EventsOutput, error) {
+	list, err := h.S.Events(ctx, in.Status, in.Limit)
+	if err != nil {
+		return nil, err
+	}
+	out := &EventsOutput{}
+	out.Body.Events = list
+	return out, nil
+}
+
+// EventPath names an event.
+type EventPath struct {
+	EventID string `path:"event_id" maxLength:"36"`
+}
+
+// EventOutput is one event with its notes.
+type EventOutput struct{ Body *Event }
+
+// Event serves GET /api/v1/crisis/events/{event_id}.
+func (h Handlers) Event(ctx context.Context, in *EventPath) (*EventOutput, error) {
+	e, err := h.S.Event(ctx, in.EventID)
+	if err != nil {
+		return nil, err
+	}
+	return &EventOutput{Body: e}, nil
+}
+
+// EventActionRequest carries an optional note.
+type EventActionRequest struct {
+	EventPath
+	Body struct {
+		Note string `json:"note,omitempty" maxLength:"4000"`
+	}
+}
+
+// NoteRequest carries a note.
+type NoteRequest struct {
+	EventPath
+	Body struct {
+		Note string `json:"note" minLength:"1" maxLength:"4000"`
+	}
+}
+
+// Acknowledge serves POST /api/v1/crisis/events/{event_id}/acknowledge.
+func (h Handlers) Acknowledge(ctx context.Context, in *EventActionRequest) (*EventOutput, error) {
+	e, err := h.S.Transition(ctx, in.EventID, EventAcknowledged, in.Body.Note)
+	if err != nil {
+		return nil, err
+	}
+	return &EventOutput{Body: e}, nil
+}
+
+// Resolve serves POST /api/v1/crisis/events/{event_id}/resolve.
+func (h Handlers) Resolve(ctx context.Context, in *EventActionRequest) (*EventOutput, error) {
+	e, err := h.S.Transition(ctx, in.EventID, EventResolved, in.Body.Note)
+	if err != nil {
+		return nil, err
+	}
+	return &EventOutput{Body: e}, nil
+}
+
+// AddNote serves POST /api/v1/crisis/events/{event_id}/notes.
+func (h Handlers) AddNote(ctx context.Context, in *NoteRequest) (*EventOutput, error) {
+	e, err := h.S.Transition(ctx, in.EventID, "", in.Body.Note)
+	if err != nil {
+		return nil, err
+	}
+	return &EventOutput{Body: e}, nil
+}
+
+// ReportRequest bounds the report.
+type ReportRequest struct {
+	From string `query:"from" format:"date-time"`
+	To   string `query:"to" format:"date-time"`
+}
+
+// ReportOutput is the report.
+type ReportOutput struct {
+	Body struct {
+		Rows []ReportRow `json:"rows"`
+	}
+}
+
+// Report serves GET /api/v1/crisis/report.
+func (h Handlers) Report(ctx context.Context, in *ReportRequest) (*ReportOutput, error) {
+	from, err := parseTime("query.from", in.From)
+	if err != nil {
+		return nil, err
+	}
+	to, err := parseTime("query.to", in.To)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := h.S.Report(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := &ReportOutput{}
+	out.Body.Rows = rows
+	return out, nil
+}

@@ -276,3 +276,68 @@ func TestHomeContentCachedPerDayAndShapedByMood(t *testing.T) {
 		}
 	})
 }
+
+// High risk in chat and PHQ-9 item 9 open crisis events; counselors work
+// them; the report counts without identifying anyone.
+func TestCrisisEventsQueueAndReport(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *database.DB) {
+		s := newService(t, db)
+		user := as("u-risk", access.Member)
+		p, _ := access.From(user)
+		if n, err := s.Check(user, p, []string{"aku sering kepikiran bunuh diri akhir-akhir ini"}); err != nil || n == nil {
+			t.Fatalf("moderate notice: %s %v", n, err)
+		}
+		if list, _ := s.Events(context.Background(), "", 10); len(list) != 0 {
+			t.Fatalf("moderate risk opened an event: %+v", list)
+		}
+		if _, err := s.Check(user, p, []string{"aku mau bunuh diri malam ini, obatnya udah aku siapin"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Check(user, p, []string{"aku mau bunuh diri malam ini, obatnya udah aku siapin"}); err != nil {
+			t.Fatal(err)
+		}
+		list, err := s.Events(context.Background(), "", 10)
+		if err != nil || len(list) != 1 || list[0].Level.String() != "high" || list[0].Source != "chat" || list[0].UserID != "u-risk" {
+			t.Fatalf("one event per episode: %+v %v", list, err)
+		}
+		if _, err := s.AddAssessment(as("u-phq", access.Member), persona.AssessmentInput{Type: persona.PHQ9, Answers: []int{0, 0, 0, 0, 0, 0, 0, 0, 2}}); err != nil {
+			t.Fatal(err)
+		}
+		list, _ = s.Events(context.Background(), "open", 10)
+		if len(list) != 2 {
+			t.Fatalf("assessment event missing: %+v", list)
+		}
+		counselor := as("c-1", access.Counselor)
+		ev, err := s.Transition(counselor, list[0].ID, persona.EventAcknowledged, "Called the user; they are with family.")
+		if err != nil || ev.Status != "acknowledged" || *ev.AcknowledgedBy != "c-1" || len(ev.Notes) != 1 || ev.Notes[0].Note == "" {
+			t.Fatalf("acknowledge: %+v %v", ev, err)
+		}
+		var sealed string
+		_ = db.QueryRow(context.Background(), `SELECT note_sealed FROM crisis_event_notes LIMIT 1`).Scan(&sealed)
+		if strings.Contains(sealed, "family") {
+			t.Fatal("note stored in clear")
+		}
+		if _, err := s.Transition(counselor, list[0].ID, persona.EventAcknowledged, ""); code(err) != "invalid_transition" {
+			t.Fatalf("acknowledging twice: %v", err)
+		}
+		if ev, err = s.Transition(counselor, list[0].ID, persona.EventResolved, ""); err != nil || ev.Status != "resolved" {
+			t.Fatalf("resolve: %+v %v", ev, err)
+		}
+		rows, err := s.Report(context.Background(), time.Time{}, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		notices, events := 0, 0
+		for _, r := range rows {
+			notices += r.Notices
+			events += r.Events
+		}
+		if notices != 4 || events != 2 {
+			t.Fatalf("report: %d notices, %d events: %+v", notices, events, rows)
+		}
+		all, _, _ := audit.List(context.Background(), db, audit.Filter{Action: "crisis."})
+		if len(all) < 4 {
+			t.Fatalf("crisis steps audited: %d", len(all))
+		}
+	})
+}

@@ -66,6 +66,14 @@ func (s *Service) Check(ctx context.Context, p access.Principal, userMessages []
 		res = []Resource{}
 	}
 	n := Notice{Level: r.Level, Category: r.Category, Signals: r.Signals, Language: lang, Reply: safeReply(lang, r.Level, res), Country: country, Resources: res}
+	s.recordNotice(ctx, r.Level, "chat")
+	if r.AtLeast(crisis.LevelHigh) {
+		// High and above also go to the counselor queue. A failure here
+		// must not cost the person their answer: it is logged.
+		if _, err := s.openEvent(ctx, p.UserID, r.Level, r.Category, r.Signals, "chat"); err != nil {
+			logging.FromContext(ctx).Error("crisis event not created", "err", err)
+		}
+	}
 	logging.FromContext(ctx).Warn("crisis risk in chat", "user_id", p.UserID, "level", r.Level.String(), "category", string(r.Category))
 	return json.Marshal(n)
 }

@@ -322,3 +322,28 @@ func TestPersonaOverHTTP(t *testing.T) {
 		t.Fatalf("assessment: %d %v", w.Code, b)
 	}
 }
+
+// A counselor (made so by an administrator) works the queue over HTTP.
+func TestCounselorQueueOverHTTP(t *testing.T) {
+	s, e := newServerEnv(t, dbtest.SQLite(t), nil, authtest.Memory)
+	adm := admin(t, s, e, "queue-admin@example.com")
+	_, id := signUp(t, s, "counselor@example.com")
+	if w, b := adm.do(http.MethodPut, "/api/v1/users/"+id, map[string]string{"role": "counselor"}); w.Code != 200 {
+		t.Fatalf("promote: %d %v", w.Code, b)
+	}
+	c := client{t: t, h: s, ip: "198.51.100.80"}
+	w, b := c.do(http.MethodPost, "/api/v1/auth/login", map[string]string{"identifier": "counselor@example.com", "password": "correct horse battery"})
+	if w.Code != 200 {
+		t.Fatalf("login: %d %v", w.Code, b)
+	}
+	c.token = b["access_token"].(string)
+	if w, b := c.do(http.MethodGet, "/api/v1/crisis/events", nil); w.Code != 200 || b["events"] == nil {
+		t.Fatalf("queue: %d %v", w.Code, b)
+	}
+	if w, _ := c.do(http.MethodGet, "/api/v1/crisis/report", nil); w.Code != 200 {
+		t.Fatalf("report: %d", w.Code)
+	}
+	if w, _ := c.do(http.MethodGet, "/api/v1/users/search", nil); w.Code != 403 {
+		t.Fatalf("a counselor searched users: %d", w.Code)
+	}
+}

@@ -82,6 +82,12 @@ func (s *Server) routes() {
 	if s.deps.Config.HasProduct("persona") {
 		ph := persona.Handlers{S: s.deps.Persona}
 		route(s, op(get, "/api/v1/crisis/resources", "crisis-resources", "Professional crisis resources for a country", tagCrisis, 422), access.Public, RateDefault, ph.Resources)
+		route(s, op(get, "/api/v1/crisis/events", "crisis-events", "The counselor queue: crisis events, most serious first", tagCrisis), access.CrisisQueue, RateDefault, ph.Events)
+		route(s, op(get, "/api/v1/crisis/events/{event_id}", "crisis-event", "A crisis event with its notes", tagCrisis, 404), access.CrisisQueue, RateDefault, ph.Event)
+		route(s, op(post, "/api/v1/crisis/events/{event_id}/acknowledge", "crisis-event-acknowledge", "Acknowledge a crisis event", tagCrisis, 404, 409), access.CrisisQueue, RateDefault, ph.Acknowledge)
+		route(s, op(post, "/api/v1/crisis/events/{event_id}/notes", "crisis-event-note", "Add a note to a crisis event", tagCrisis, 404, 422), access.CrisisQueue, RateDefault, ph.AddNote)
+		route(s, op(post, "/api/v1/crisis/events/{event_id}/resolve", "crisis-event-resolve", "Resolve a crisis event", tagCrisis, 404, 409), access.CrisisQueue, RateDefault, ph.Resolve)
+		route(s, op(get, "/api/v1/crisis/report", "crisis-report", "Referral notices and crisis events per day and level (no user identifiers)", tagCrisis, 422), access.CrisisQueue, RateDefault, ph.Report)
 		route(s, op(get, "/api/v1/crisis/resources/all", "crisis-resources-all", "Every crisis resource", tagCrisis), access.CrisisResourcesManage, RateDefault, ph.AllResources)
 		route(s, op(post, "/api/v1/crisis/resources", "crisis-resources-create", "Add a crisis resource", tagCrisis, 422), access.CrisisResourcesManage, RateDefault, ph.CreateResource)
 		route(s, op(put, "/api/v1/crisis/resources/{resource_id}", "crisis-resources-update", "Replace a crisis resource", tagCrisis, 404, 422), access.CrisisResourcesManage, RateDefault, ph.UpdateResource)

@@ -65,14 +65,16 @@ const (
 
 	CrisisResourcesManage Permission = "crisis:resources_manage"
 	PersonasManage        Permission = "personas:manage"
+	CrisisQueue           Permission = "crisis:queue" // work crisis events; read the crisis report
 )
 
 // grants is the whole permission table. Authenticated callers also hold
 // Authenticated; ownership (a user acting on their own objects) is checked
 // by the domain on top of these.
 var grants = map[Role][]Permission{
-	SuperAdmin: {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin, AIUsageRead, CrisisResourcesManage, PersonasManage},
-	Admin:      {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin, AIUsageRead, CrisisResourcesManage, PersonasManage},
+	SuperAdmin: {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin, AIUsageRead, CrisisResourcesManage, PersonasManage, CrisisQueue},
+	Counselor:  {CrisisQueue},
+	Admin:      {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin, AIUsageRead, CrisisResourcesManage, PersonasManage, CrisisQueue},
 }
 
 // Can reports whether role r holds permission p.
