@@ -119,13 +119,18 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, er
 	if err != nil {
 		return a, err
 	}
+	a.persona = persona.NewService(a.db, a.vault, time.Now)
+	a.persona.Country = a.auth.CountryOf
+
 	workers := river.NewWorkers()
 	periodic := jobs.Platform(workers, a.db)
 	periodic = append(periodic, a.auth.RegisterJobs(workers, sender)...)
+	a.persona.RegisterJobs(workers, persona.Workflow{WebhookURL: cfg.CrisisWebhookURL, WebhookSecret: cfg.CrisisWebhookSecret, EscalateAfter: cfg.CrisisEscalateAfter})
 	if a.queue, err = jobs.New(a.db, jobs.Options{Workers: workers, Periodic: periodic, Logger: log.With("component", "jobs")}); err != nil {
 		return a, err
 	}
 	a.auth.Jobs = a.queue
+	a.persona.Jobs = a.queue
 
 	limits := map[access.Role]ai.RoleLimits{}
 	for r, l := range ai.DefaultLimits {
@@ -142,8 +147,6 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, er
 		ai.Deps{DB: a.db, Limiter: a.limiter, Limits: limits, Logger: log.With("component", "ai")})
 	a.closers = append(a.closers, a.ai.Close)
 	a.auth.RegisterDataSource(a.ai) // AI calls in privacy export and erasure
-	a.persona = persona.NewService(a.db, a.vault, time.Now)
-	a.persona.Country = a.auth.CountryOf
 	if a.ai.Enabled() {
 		a.persona.Model = a.ai
 	}

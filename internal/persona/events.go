@@ -81,8 +81,11 @@ func (s *Service) openEvent(ctx context.Context, userID string, level crisis.Lev
 				id, userID, level.String(), string(cat), string(sj), source, EventOpen, now, now); err != nil {
 				return err
 			}
-			return audit.Record(ctx, tx, audit.Entry{Action: "crisis.event_created", ActorID: userID, TargetType: "crisis_event", TargetID: id,
-				After: map[string]any{"level": level.String(), "category": cat, "source": source}})
+			if err := audit.Record(ctx, tx, audit.Entry{Action: "crisis.event_created", ActorID: userID, TargetType: "crisis_event", TargetID: id,
+				After: map[string]any{"level": level.String(), "category": cat, "source": source}}); err != nil {
+				return err
+			}
+			return s.startWorkflow(ctx, tx, id)
 		case err != nil:
 			return err
 		}

@@ -20,6 +20,9 @@ type Service struct {
 	Now     func() time.Time
 	Country CountryOf // optional: the user's country, for crisis resources
 	Model   Completer // optional: the AI gateway, for analysis
+	Jobs    Enqueuer  // the job queue, for the crisis workflow
+
+	workflow Workflow
 }
 
 // NewService returns the service.

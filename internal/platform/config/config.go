@@ -63,6 +63,10 @@ type Config struct {
 	AIAppURL       string
 	AIAppName      string
 	AILimits       map[string]AILimit // by role
+
+	CrisisWebhookURL    string
+	CrisisWebhookSecret string // secret
+	CrisisEscalateAfter time.Duration
 }
 
 // AILimit is one role's AI allowance; 0 means unlimited.
@@ -319,6 +323,21 @@ func settings() []setting {
 			}
 			return nil
 		}},
+		{"crisis-webhook-url", "MITRA_CRISIS_WEBHOOK_URL", "", "where crisis events are sent for the on-call counselor (HTTPS, signed)", false, func(c *Config, v string) error {
+			if v != "" {
+				u, err := url.Parse(v)
+				if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+					return errors.New("must be an http(s) URL")
+				}
+			}
+			c.CrisisWebhookURL = v
+			return nil
+		}},
+		{"crisis-webhook-secret", "MITRA_CRISIS_WEBHOOK_SECRET", "", "HMAC key of the crisis webhook's X-Mitra-Signature", true, func(c *Config, v string) error {
+			c.CrisisWebhookSecret = v
+			return nil
+		}},
+		{"crisis-escalate-after", "MITRA_CRISIS_ESCALATE_AFTER", "15m", "escalate a crisis event nobody acknowledged within this time", false, durationInto(func(c *Config) *time.Duration { return &c.CrisisEscalateAfter })},
 		{"feature-flags", "MITRA_FEATURE_FLAGS", "", "feature flag defaults, key=true|false[,...]; the database overrides them", false, func(c *Config, v string) error {
 			c.FeatureFlags = map[string]bool{}
 			for _, kv := range splitList(v) {
