@@ -27,6 +27,8 @@ type ChatAnswer struct {
 	Message Message         `json:"message"`
 	Usage   *Usage          `json:"usage,omitempty"`
 	Crisis  json.RawMessage `json:"crisis,omitempty" doc:"Present when the user's message shows risk: level, a safe-messaging reply and professional resources"`
+	// ConversationID is the stored conversation (Persona).
+	ConversationID string `json:"conversation_id,omitempty"`
 }
 
 // SafetyCheck is what the chat surface asks before any model call (the
@@ -45,12 +47,23 @@ type PromptSource interface {
 	SystemPrompt(ctx context.Context, personaID string) (string, error)
 }
 
-// Handlers serve the AI routes. Safety and Prompts, when set, apply to the
-// Mitra chat surface (the Persona app's), not to the OpenAI-compatible one.
+// ConversationStore keeps the Mitra surface's conversations (the Persona
+// product's). Prepare finds or creates the conversation, stores the new
+// user message and returns its id and the messages to send, as
+// role/content pairs; Reply stores the assistant's answer.
+type ConversationStore interface {
+	Prepare(ctx context.Context, p access.Principal, conversationID, personaID string, incoming [][2]string) (string, [][2]string, error)
+	Reply(ctx context.Context, p access.Principal, conversationID, content string)
+}
+
+// Handlers serve the AI routes. Safety, Prompts and Conversations, when
+// set, apply to the Mitra chat surface (the Persona app's), not to the
+// OpenAI-compatible one.
 type Handlers struct {
-	G       *Gateway
-	Safety  SafetyCheck
-	Prompts PromptSource
+	G             *Gateway
+	Safety        SafetyCheck
+	Prompts       PromptSource
+	Conversations ConversationStore
 }
 
 // decodeChat reads and checks a chat request body. Unknown fields are
@@ -110,7 +123,7 @@ func validateChat(req ChatRequest) error {
 // serveChat is shared by both chat surfaces: shape turns a completion (and
 // the upstream's JSON) into the surface's answer; safety, when set, runs
 // before anything else.
-func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint string, safety SafetyCheck, prompts PromptSource, shape func(*Completion, []byte) any) {
+func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint string, safety SafetyCheck, prompts PromptSource, convs ConversationStore, shape func(*Completion, []byte) any) {
 	ctx := r.Context()
 	p, ok := access.From(ctx)
 	if !ok {
@@ -121,6 +134,23 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 	if err != nil {
 		httpx.WriteError(w, r, err)
 		return
+	}
+	convID := ""
+	if convs != nil {
+		in := make([][2]string, 0, len(req.Messages))
+		for _, m := range req.Messages {
+			in = append(in, [2]string{m.Role, m.Content})
+		}
+		id, send, err := convs.Prepare(ctx, p, req.ConversationID, req.PersonaID, in)
+		if err != nil {
+			httpx.WriteError(w, r, err)
+			return
+		}
+		convID = id
+		req.Messages = req.Messages[:0]
+		for _, m := range send {
+			req.Messages = append(req.Messages, Message{Role: m[0], Content: m[1]})
+		}
 	}
 	var notice json.RawMessage
 	if safety != nil {
@@ -144,8 +174,10 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 		// The server's prompt, with its safety rules, replaces any system
 		// message the client sent: no client can talk the model out of them.
 		msgs := []Message{{Role: "system", Content: sys}}
-		for _, m := range req.Messages {
-			if m.Role != "system" {
+		for i, m := range req.Messages {
+			// Client system messages are dropped; the conversation store's
+			// own summary (first, when present) is kept.
+			if m.Role != "system" || (convs != nil && i == 0) {
 				msgs = append(msgs, m)
 			}
 		}
@@ -157,7 +189,7 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 		if notice != nil {
 			// A person at risk gets the safety reply and resources even when
 			// no model can answer (not configured, over quota).
-			writeNoticeOnly(w, req.Stream, notice)
+			h.writeNoticeOnly(w, r, p, convs, convID, req.Stream, notice)
 			return
 		}
 		httpx.WriteError(w, r, err)
@@ -172,19 +204,29 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 	// model): the write deadline is lifted and the call bounded instead.
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	if req.Stream {
-		var prelude Prelude
-		if notice != nil {
-			prelude = func(w io.Writer) error {
+		prelude := func(w io.Writer) error {
+			if convID != "" {
+				if _, err := fmt.Fprintf(w, "event: conversation\ndata: {\"conversation_id\":%q}\n\n", convID); err != nil {
+					return err
+				}
+			}
+			if notice != nil {
 				_, err := fmt.Fprintf(w, "event: crisis\ndata: %s\n\n", notice)
 				return err
 			}
+			return nil
 		}
-		if started, err := h.G.Stream(ctx, p, req, endpoint, w, prelude); err != nil && !started && ctx.Err() == nil {
+		started, text, err := h.G.StreamText(ctx, p, req, endpoint, w, prelude)
+		if err != nil && !started && ctx.Err() == nil {
 			if notice != nil {
-				writeNoticeOnly(w, true, notice)
+				h.writeNoticeOnly(w, r, p, convs, convID, true, notice)
 				return
 			}
 			httpx.WriteError(w, r, err)
+			return
+		}
+		if convs != nil {
+			convs.Reply(ctx, p, convID, text)
 		}
 		return
 	}
@@ -196,7 +238,7 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 			return // the client left (or the call ran out of time): nobody to answer
 		}
 		if notice != nil {
-			writeNoticeOnly(w, false, notice) // the upstream failed or refused: the person is still answered
+			h.writeNoticeOnly(w, r, p, convs, convID, false, notice) // the upstream failed or refused: the person is still answered
 			return
 		}
 		httpx.WriteError(w, r, err)
@@ -206,8 +248,11 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 	w.Header().Set("Cache-Control", "no-store")
 	v := shape(comp, raw)
 	if a, ok := v.(ChatAnswer); ok {
-		a.Crisis = notice
+		a.Crisis, a.ConversationID = notice, convID
 		v = a
+		if convs != nil {
+			convs.Reply(ctx, p, convID, a.Message.Content)
+		}
 	}
 	switch v := v.(type) {
 	case []byte:
@@ -219,20 +264,30 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 
 // writeNoticeOnly answers with the safety notice alone: its reply as the
 // assistant's message (JSON), or the notice event, the reply as a chunk
-// and [DONE] (stream).
-func writeNoticeOnly(w http.ResponseWriter, stream bool, notice json.RawMessage) {
+// and [DONE] (stream). The reply is stored in the conversation, if any.
+func (h Handlers) writeNoticeOnly(w http.ResponseWriter, r *http.Request, p access.Principal, convs ConversationStore, convID string, stream bool, notice json.RawMessage) {
 	var n struct {
 		Reply string `json:"reply"`
 	}
 	_ = json.Unmarshal(notice, &n)
+	if convs != nil && convID != "" {
+		convs.Reply(r.Context(), p, convID, n.Reply)
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	if !stream {
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(ChatAnswer{ID: "safety", Model: "mitra-safety", Message: Message{Role: "assistant", Content: n.Reply}, Crisis: notice})
+		_ = json.NewEncoder(w).Encode(ChatAnswer{ID: "safety", Model: "mitra-safety", Message: Message{Role: "assistant", Content: n.Reply}, Crisis: notice, ConversationID: convID})
 		return
 	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.WriteHeader(http.StatusOK)
+	if convID != "" {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprintf(w, "event: conversation\ndata: {\"conversation_id\":%q}\n\n", convID)
+	}
+	if convID == "" {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+	}
 	chunk, _ := json.Marshal(map[string]any{"id": "safety", "object": "chat.completion.chunk", "model": "mitra-safety",
 		"choices": []any{map[string]any{"index": 0, "delta": map[string]string{"role": "assistant", "content": n.Reply}, "finish_reason": "stop"}}})
 	fmt.Fprintf(w, "event: crisis\ndata: %s\n\ndata: %s\n\ndata: [DONE]\n\n", notice, chunk)
@@ -242,7 +297,7 @@ func writeNoticeOnly(w http.ResponseWriter, stream bool, notice json.RawMessage)
 // Chat serves POST /api/ai/chat and /api/v1/ai/chat.
 func (h Handlers) Chat() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.serveChat(w, r, EndpointChat, h.Safety, h.Prompts, func(c *Completion, _ []byte) any {
+		h.serveChat(w, r, EndpointChat, h.Safety, h.Prompts, h.Conversations, func(c *Completion, _ []byte) any {
 			return ChatAnswer{ID: c.ID, Model: c.Model, Message: Message{Role: "assistant", Content: c.Choices[0].Message.Content}, Usage: c.Usage}
 		})
 	})
@@ -254,7 +309,7 @@ func (h Handlers) Completions() http.Handler {
 		// The upstream's own JSON, relayed as received: nothing dropped, no
 		// second encoding. Only the model may be missing (filled for the
 		// Mitra shape); OpenAI-compatible upstreams always send it.
-		h.serveChat(w, r, EndpointCompletions, nil, nil, func(_ *Completion, raw []byte) any { return raw })
+		h.serveChat(w, r, EndpointCompletions, nil, nil, nil, func(_ *Completion, raw []byte) any { return raw })
 	})
 }
 

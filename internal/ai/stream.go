@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -26,6 +27,13 @@ type Prelude func(w io.Writer) error
 // upstream request ends when the client goes away, and the call is
 // recorded in every case.
 func (g *Gateway) Stream(ctx context.Context, p access.Principal, req ChatRequest, endpoint string, w http.ResponseWriter, prelude Prelude) (started bool, err error) {
+	started, _, err = g.StreamText(ctx, p, req, endpoint, w, prelude)
+	return started, err
+}
+
+// StreamText is Stream that also returns the assistant's text as relayed
+// (at most 256 KiB), for storing the reply.
+func (g *Gateway) StreamText(ctx context.Context, p access.Principal, req ChatRequest, endpoint string, w http.ResponseWriter, prelude Prelude) (started bool, text string, err error) {
 	c := &call{p: p, req: req, endpoint: endpoint, start: time.Now()}
 	uctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -37,7 +45,7 @@ func (g *Gateway) Stream(ctx context.Context, p access.Principal, req ChatReques
 			r.RequestID = httpx.RequestID(ctx)
 			g.record(ctx, r)
 		}
-		return false, err
+		return false, "", err
 	}
 	defer resp.Body.Close()
 
@@ -63,6 +71,7 @@ func (g *Gateway) Stream(ctx context.Context, p access.Principal, req ChatReques
 	r.RequestID = httpx.RequestID(ctx)
 	var usage *Usage
 	var content int
+	var reply strings.Builder
 	outcome := ""
 	rd := newSSEReader(resp.Body)
 	for outcome == "" {
@@ -103,6 +112,9 @@ func (g *Gateway) Stream(ctx context.Context, p access.Principal, req ChatReques
 			}
 			for _, choice := range ch.Choices {
 				content += len(choice.Delta.Content)
+				if reply.Len() < 256<<10 {
+					reply.WriteString(choice.Delta.Content)
+				}
 			}
 			if ch.Usage != nil {
 				usage = ch.Usage
@@ -124,7 +136,10 @@ func (g *Gateway) Stream(ctx context.Context, p access.Principal, req ChatReques
 		r.TotalTokens, r.Estimated = r.PromptTokens+r.CompletionTokens, true
 	}
 	g.record(ctx, r)
-	return true, nil
+	if outcome != OutcomeOK {
+		return true, "", nil // a cut-short answer is not stored as the reply
+	}
+	return true, reply.String(), nil
 }
 
 // relay writes events to the client, remembering the first write error

@@ -26,6 +26,9 @@ type ChatRequest struct {
 	// PersonaID selects the companion on the Mitra surface; the server then
 	// writes the system prompt (client system messages are dropped).
 	PersonaID string `json:"persona_id,omitempty" maxLength:"36"`
+	// ConversationID continues a stored conversation on the Mitra surface
+	// (created when absent; returned in the answer).
+	ConversationID string `json:"conversation_id,omitempty" maxLength:"36"`
 }
 
 // Usage is the token count of a call and, when the upstream reports it, its

@@ -396,3 +396,93 @@ func (h Handlers) Report(ctx context.Context, in *ReportRequest) (*ReportOutput,
 	out.Body.Rows = rows
 	return out, nil
 }
+
+// ConversationsRequest pages the list.
+type ConversationsRequest struct {
+	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"20"`
+	Cursor string `query:"cursor" maxLength:"300"`
+}
+
+// ConversationsOutput is a page of conversations.
+type ConversationsOutput struct {
+	Body struct {
+		Conversations []Conversation `json:"conversations"`
+		NextCursor    string         `json:"next_cursor,omitempty"`
+	}
+}
+
+// ListConversations serves GET /api/v1/conversations.
+func (h Handlers) ListConversations(ctx context.Context, in *ConversationsRequest) (*ConversationsOutput, error) {
+	list, next, err := h.S.Conversations(ctx, in.Limit, in.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	out := &ConversationsOutput{}
+	out.Body.Conversations, out.Body.NextCursor = list, next
+	return out, nil
+}
+
+// ConversationPath names a conversation.
+type ConversationPath struct {
+	ConversationID string `path:"conversation_id" maxLength:"36"`
+}
+
+// ConversationOutput is one conversation.
+type ConversationOutput struct{ Body *Conversation }
+
+// GetConversation serves GET /api/v1/conversations/{conversation_id}.
+func (h Handlers) GetConversation(ctx context.Context, in *ConversationPath) (*ConversationOutput, error) {
+	c, err := h.S.GetConversation(ctx, in.ConversationID)
+	if err != nil {
+		return nil, err
+	}
+	return &ConversationOutput{Body: c}, nil
+}
+
+// RenameRequest is PATCH /api/v1/conversations/{conversation_id}.
+type RenameRequest struct {
+	ConversationPath
+	Body struct {
+		Title string `json:"title" minLength:"1" maxLength:"120"`
+	}
+}
+
+// RenameConversation serves PATCH /api/v1/conversations/{conversation_id}.
+func (h Handlers) RenameConversation(ctx context.Context, in *RenameRequest) (*ConversationOutput, error) {
+	c, err := h.S.RenameConversation(ctx, in.ConversationID, in.Body.Title)
+	if err != nil {
+		return nil, err
+	}
+	return &ConversationOutput{Body: c}, nil
+}
+
+// DeleteConversation serves DELETE /api/v1/conversations/{conversation_id}.
+func (h Handlers) DeleteConversation(ctx context.Context, in *ConversationPath) (*struct{}, error) {
+	return nil, h.S.DeleteConversation(ctx, in.ConversationID)
+}
+
+// MessagesRequest pages a conversation's messages.
+type MessagesRequest struct {
+	ConversationPath
+	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"50"`
+	Cursor string `query:"cursor" maxLength:"300"`
+}
+
+// MessagesOutput is a page of messages, newest first.
+type MessagesOutput struct {
+	Body struct {
+		Messages   []ChatMessage `json:"messages"`
+		NextCursor string        `json:"next_cursor,omitempty"`
+	}
+}
+
+// ListMessages serves GET /api/v1/conversations/{conversation_id}/messages.
+func (h Handlers) ListMessages(ctx context.Context, in *MessagesRequest) (*MessagesOutput, error) {
+	list, next, err := h.S.Messages(ctx, in.ConversationID, in.Limit, in.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	out := &MessagesOutput{}
+	out.Body.Messages, out.Body.NextCursor = list, next
+	return out, nil
+}

@@ -67,8 +67,10 @@ func TestCrisisPathsInChat(t *testing.T) {
 
 	// Streaming: the crisis event comes before any model output.
 	_, body, _ = chat(t, srv.URL, token, msg(risky, true))
-	if !strings.HasPrefix(body, "event: crisis\ndata: {") || !strings.Contains(body, "data: [DONE]") {
-		t.Fatalf("stream: %.300s", body)
+	// The conversation id, then the crisis object, come before any model output.
+	if !strings.HasPrefix(body, "event: conversation\ndata: {\"conversation_id\":") || !strings.Contains(body, "\n\nevent: crisis\ndata: {") ||
+		strings.Index(body, "event: crisis") > strings.Index(body, "chat.completion.chunk") || !strings.Contains(body, "data: [DONE]") {
+		t.Fatalf("stream: %.400s", body)
 	}
 
 	// The upstream refuses (moderation) or fails: the person still gets the
@@ -85,7 +87,7 @@ func TestCrisisPathsInChat(t *testing.T) {
 		fake.Enqueue(fakeupstream.Scenario{Status: 503})
 	}
 	_, body, _ = chat(t, srv.URL, token, msg(risky, true))
-	if !strings.HasPrefix(body, "event: crisis") || !strings.Contains(body, "mitra-safety") {
+	if !strings.Contains(body, "event: crisis") || !strings.Contains(body, "mitra-safety") {
 		t.Fatalf("upstream down, streaming: %.300s", body)
 	}
 	fake.Reset()

@@ -66,6 +66,7 @@ func (s *Server) routes() {
 	if s.deps.Persona != nil && s.deps.Config.HasProduct("persona") {
 		g.Safety = s.deps.Persona  // the crisis check runs before every Persona chat
 		g.Prompts = s.deps.Persona // the server writes the system prompt
+		g.Conversations = s.deps.Persona
 	}
 	for _, prefix := range []string{"/api/ai", "/api/v1/ai"} {
 		id := "ai-" + strings.Trim(strings.ReplaceAll(prefix, "/", "-"), "-")
@@ -97,6 +98,11 @@ func (s *Server) routes() {
 			route(s, op(post, prefix+"/analyze", id+"-analyze", "Mood and risk analysis of a text (risk always from the local detector)", tagPersona, 422), access.Authenticated, RateAI, ph.Analyze)
 			route(s, op(post, prefix+"/content", id+"-content", "Today's home-tab content (reflection, tip, affirmation), cached per day", tagPersona, 422), access.Authenticated, RateAI, ph.Content)
 		}
+		route(s, op(get, "/api/v1/conversations", "conversations-list", "Your conversations, latest first", tagPersona, 422), access.Authenticated, RateDefault, ph.ListConversations)
+		route(s, op(get, "/api/v1/conversations/{conversation_id}", "conversations-get", "One of your conversations", tagPersona, 404), access.Authenticated, RateDefault, ph.GetConversation)
+		route(s, op(http.MethodPatch, "/api/v1/conversations/{conversation_id}", "conversations-rename", "Rename a conversation", tagPersona, 404, 422), access.Authenticated, RateDefault, ph.RenameConversation)
+		route(s, op(http.MethodDelete, "/api/v1/conversations/{conversation_id}", "conversations-delete", "Delete a conversation and its messages", tagPersona, 404), access.Authenticated, RateDefault, ph.DeleteConversation)
+		route(s, op(get, "/api/v1/conversations/{conversation_id}/messages", "conversations-messages", "A conversation's messages, newest first", tagPersona, 404, 422), access.Authenticated, RateDefault, ph.ListMessages)
 		route(s, op(get, "/api/v1/personas", "personas-list", "Companion personas", tagPersona), access.Authenticated, RateDefault, ph.Personas)
 		route(s, op(get, "/api/v1/personas/all", "personas-all", "Every persona with its prompt and safety rules", tagPersona), access.PersonasManage, RateDefault, ph.AllPersonas)
 		route(s, op(post, "/api/v1/personas", "personas-create", "Add a persona", tagPersona, 422), access.PersonasManage, RateDefault, ph.CreatePersona)
