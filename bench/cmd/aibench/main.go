@@ -148,6 +148,24 @@ func run(ctx context.Context, o options) error {
 		printRow("through Mitra", fmt.Sprintf("%.0f/s", rate), v)
 		pairs = append(pairs, pair{d, v})
 	}
+	// The Persona surface: crisis check, server-written system prompt and
+	// the conversation store (two sealed rows per call) on top of the same.
+	personaBody := []byte(`{"messages":[{"role":"user","content":"Halo! Bagaimana harimu?"}]}`)
+	persona := func() *http.Request {
+		req, _ := http.NewRequest(http.MethodPost, m.Base+"/api/ai/chat", bytes.NewReader(personaBody))
+		req.Header.Set("Authorization", "Bearer "+m.token[n.Add(1)%uint64(len(m.token))])
+		req.Header.Set("Content-Type", "application/json")
+		return req
+	}
+	var personaRuns []load.Result
+	for _, rate := range o.rates {
+		r, err := load.Fixed{Rate: rate, Duration: o.duration, Warmup: o.warmup, NewRequest: persona, MaxInFlight: 256}.Run(ctx)
+		if err != nil {
+			return err
+		}
+		printRow("Persona /api/ai/chat (detection, prompt, conversation)", fmt.Sprintf("%.0f/s", rate), r)
+		personaRuns = append(personaRuns, r)
+	}
 	fmt.Println()
 	fmt.Println("Overhead (through Mitra minus direct, same run):")
 	fmt.Println()
@@ -155,6 +173,15 @@ func run(ctx context.Context, o options) error {
 	fmt.Println("|--:|--:|--:|--:|--:|")
 	for i, p := range pairs {
 		fmt.Printf("| %.0f/s | %s | %s | %s | %s |\n", o.rates[i], diff(p.via.P50, p.direct.P50), diff(p.via.P90, p.direct.P90), diff(p.via.P99, p.direct.P99), diff(p.via.P999, p.direct.P999))
+	}
+	fmt.Println()
+	fmt.Println("Persona chat overhead (minus direct, same run):")
+	fmt.Println()
+	fmt.Println("| rate | p50 | p90 | p99 | p99.9 |")
+	fmt.Println("|--:|--:|--:|--:|--:|")
+	for i, p := range pairs {
+		v := personaRuns[i]
+		fmt.Printf("| %.0f/s | %s | %s | %s | %s |\n", o.rates[i], diff(v.P50, p.direct.P50), diff(v.P90, p.direct.P90), diff(v.P99, p.direct.P99), diff(v.P999, p.direct.P999))
 	}
 
 	fmt.Println()
