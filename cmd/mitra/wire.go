@@ -121,6 +121,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, er
 	}
 	a.persona = persona.NewService(a.db, a.vault, time.Now)
 	a.persona.Country = a.auth.CountryOf
+	a.persona.StartReplyWriter()
+	a.closers = append(a.closers, a.persona.Close)
 
 	workers := river.NewWorkers()
 	periodic := jobs.Platform(workers, a.db)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -109,13 +110,105 @@ func (s *Service) storeMessage(ctx context.Context, q database.Querier, convID, 
 	return err
 }
 
-// Reply stores the assistant's answer.
+// Reply stores the assistant's answer, off the response path: replies
+// are written in batches (every 20 ms, or 128 at a time), one transaction
+// per batch, as the AI usage ledger is. Close writes what is pending.
 func (s *Service) Reply(ctx context.Context, p access.Principal, convID, content string) {
 	if content == "" {
 		return
 	}
-	if err := s.storeMessage(context.WithoutCancel(ctx), s.DB, convID, "assistant", content, s.Now()); err != nil {
-		logging.FromContext(ctx).Error("assistant reply not stored", "conversation_id", convID, "err", err)
+	r := reply{convID: convID, content: content, at: s.Now()}
+	s.replies.mu.RLock()
+	defer s.replies.mu.RUnlock()
+	if s.replies.ch == nil || s.replies.closed {
+		s.writeReplies(ctx, []reply{r})
+		return
+	}
+	select {
+	case s.replies.ch <- r:
+	default:
+		s.writeReplies(ctx, []reply{r}) // queue full: write it now
+	}
+}
+
+type reply struct {
+	convID, content string
+	at              time.Time
+}
+
+// replyWriter batches assistant replies.
+type replyWriter struct {
+	mu     sync.RWMutex
+	ch     chan reply
+	done   chan struct{}
+	closed bool
+}
+
+// StartReplyWriter starts the batching writer of replies; Close stops it.
+func (s *Service) StartReplyWriter() {
+	s.replies.mu.Lock()
+	defer s.replies.mu.Unlock()
+	if s.replies.ch != nil {
+		return
+	}
+	s.replies.ch, s.replies.done = make(chan reply, 4096), make(chan struct{})
+	go func(ch chan reply, done chan struct{}) {
+		defer close(done)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		var batch []reply
+		for {
+			select {
+			case r, ok := <-ch:
+				if !ok {
+					s.writeReplies(context.Background(), batch)
+					return
+				}
+				if batch = append(batch, r); len(batch) >= 128 {
+					s.writeReplies(context.Background(), batch)
+					batch = nil
+				}
+			case <-t.C:
+				s.writeReplies(context.Background(), batch)
+				batch = nil
+			}
+		}
+	}(s.replies.ch, s.replies.done)
+}
+
+// Close writes the pending replies and stops the writer.
+func (s *Service) Close() {
+	s.replies.mu.Lock()
+	if s.replies.ch == nil || s.replies.closed {
+		s.replies.mu.Unlock()
+		return
+	}
+	s.replies.closed = true
+	close(s.replies.ch)
+	done := s.replies.done
+	s.replies.mu.Unlock()
+	<-done
+}
+
+func (s *Service) writeReplies(ctx context.Context, batch []reply) {
+	if len(batch) == 0 {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	err := s.DB.InTx(ctx, func(tx *database.Tx) error {
+		for _, r := range batch {
+			// Skipped when the conversation was deleted meanwhile.
+			mid := ids.New()
+			if _, err := tx.Exec(ctx, `INSERT INTO conversation_messages (id, conversation_id, role, content_sealed, size, created_at)
+				SELECT ?, ?, 'assistant', ?, ?, ? WHERE EXISTS (SELECT 1 FROM conversations WHERE id = ?)`,
+				mid, r.convID, s.Vault.Seal([]byte(r.content), messageAAD(mid)), len(r.content), r.at, r.convID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		logging.FromContext(ctx).Error("assistant replies not stored", "replies", len(batch), "err", err)
 	}
 }
 

@@ -341,3 +341,31 @@ func TestCrisisEventsQueueAndReport(t *testing.T) {
 		}
 	})
 }
+
+// Replies written by the batching writer are all stored by Close; a reply
+// to a conversation deleted meanwhile is dropped, not an error.
+func TestReplyWriterBatches(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *database.DB) {
+		s := newService(t, db)
+		s.StartReplyWriter()
+		ctx := as("u-r", access.Member)
+		p, _ := access.From(ctx)
+		id, _, err := s.Prepare(ctx, p, "", "", [][2]string{{"user", "halo"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gone, _, _ := s.Prepare(ctx, p, "", "", [][2]string{{"user", "bye"}})
+		if err := s.DeleteConversation(ctx, gone); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 300; i++ {
+			s.Reply(ctx, p, id, "jawaban")
+		}
+		s.Reply(ctx, p, gone, "lost")
+		s.Close()
+		var n int
+		if err := db.QueryRow(context.Background(), `SELECT count(*) FROM conversation_messages WHERE conversation_id = ? AND role = 'assistant'`, id).Scan(&n); err != nil || n != 300 {
+			t.Fatalf("%d replies stored (%v), want 300", n, err)
+		}
+	})
+}

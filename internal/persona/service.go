@@ -23,6 +23,7 @@ type Service struct {
 	Jobs    Enqueuer  // the job queue, for the crisis workflow
 
 	workflow Workflow
+	replies  replyWriter
 }
 
 // NewService returns the service.
