@@ -114,16 +114,7 @@ func (s *Service) PutPersona(ctx context.Context, id string, in PersonaInput) (*
 
 // DeletePersona removes a persona, audited.
 func (s *Service) DeletePersona(ctx context.Context, id string) error {
-	return s.DB.InTx(ctx, func(tx *database.Tx) error {
-		res, err := tx.Exec(ctx, `DELETE FROM personas WHERE id = ?`, id)
-		if err != nil {
-			return err
-		}
-		if res.RowsAffected() == 0 {
-			return errPersonaNotFound
-		}
-		return audit.Record(ctx, tx, audit.Entry{Action: "persona.deleted", TargetType: "persona", TargetID: id})
-	})
+	return s.deleteAudited(ctx, "personas", id, "persona.deleted", "persona", errPersonaNotFound)
 }
 
 var errPersonaNotFound = &apperr.Error{Code: "persona_not_found", Status: 404, Message: "persona not found",

@@ -178,14 +178,20 @@ func (s *Service) PutResource(ctx context.Context, id string, in ResourceInput) 
 
 // DeleteResource removes a resource, audited.
 func (s *Service) DeleteResource(ctx context.Context, id string) error {
+	return s.deleteAudited(ctx, "crisis_resources", id, "crisis.resource_deleted", "crisis_resource", apperr.New(apperr.NotFound, "resource not found"))
+}
+
+// deleteAudited deletes the row id of table (a constant of this package)
+// and records action in the audit log; notFound when there was no row.
+func (s *Service) deleteAudited(ctx context.Context, table, id, action, targetType string, notFound error) error {
 	return s.DB.InTx(ctx, func(tx *database.Tx) error {
-		res, err := tx.Exec(ctx, `DELETE FROM crisis_resources WHERE id = ?`, id)
+		res, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE id = ?`, id)
 		if err != nil {
 			return err
 		}
 		if res.RowsAffected() == 0 {
-			return apperr.New(apperr.NotFound, "resource not found")
+			return notFound
 		}
-		return audit.Record(ctx, tx, audit.Entry{Action: "crisis.resource_deleted", TargetType: "crisis_resource", TargetID: id})
+		return audit.Record(ctx, tx, audit.Entry{Action: action, TargetType: targetType, TargetID: id})
 	})
 }

@@ -152,18 +152,9 @@ func TestAnalyzeWithModel(t *testing.T) {
 	srv, fake, token := aiServer(t)
 	post := func(text string) map[string]any {
 		b, _ := json.Marshal(map[string]string{"text": text})
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/ai/analyze", strings.NewReader(string(b)))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&m)
-		if resp.StatusCode != 200 {
-			t.Fatalf("analyze: %d %v", resp.StatusCode, m)
+		code, m := do(t, http.MethodPost, srv.URL+"/api/ai/analyze", token, string(b))
+		if code != 200 {
+			t.Fatalf("analyze: %d %v", code, m)
 		}
 		return m
 	}
@@ -195,17 +186,8 @@ func toStrings(v any) []string {
 func TestHomeContentFromModel(t *testing.T) {
 	srv, fake, token := aiServer(t)
 	fake.Enqueue(fakeupstream.Scenario{Reply: `{"reflection":"Hari ini kamu sudah berusaha.","tip":"Minum air putih.","affirmation":"Aku cukup."}`})
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/ai/content", strings.NewReader(`{"language":"id"}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var c map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&c)
-	if resp.StatusCode != 200 || c["source"] != "model" || c["affirmation"] != "Aku cukup." {
-		t.Fatalf("%d %v", resp.StatusCode, c)
+	code, c := do(t, http.MethodPost, srv.URL+"/api/ai/content", token, `{"language":"id"}`)
+	if code != 200 || c["source"] != "model" || c["affirmation"] != "Aku cukup." {
+		t.Fatalf("%d %v", code, c)
 	}
 }
