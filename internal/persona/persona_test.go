@@ -2,6 +2,7 @@ package persona_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -368,4 +369,21 @@ func TestReplyWriterBatches(t *testing.T) {
 			t.Fatalf("%d replies stored (%v), want 300", n, err)
 		}
 	})
+}
+
+// The reply names a listening service; the emergency number is named by
+// the high-risk reply itself, not twice.
+func TestSafeReplyNamesTheListeningService(t *testing.T) {
+	s := newService(t, dbtest.SQLite(t))
+	ctx := as("u-s", access.Member)
+	p, _ := access.From(ctx)
+	raw, err := s.Check(ctx, p, []string{"aku pengen bunuh diri malam ini"})
+	if err != nil || raw == nil {
+		t.Fatal(err)
+	}
+	var n persona.Notice
+	_ = json.Unmarshal(raw, &n)
+	if !strings.Contains(n.Reply, "SEJIWA") || strings.Count(n.Reply, "112") != 1 {
+		t.Fatalf("reply: %s", n.Reply)
+	}
 }

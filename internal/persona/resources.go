@@ -29,7 +29,7 @@ type Resource struct {
 	Description string    `json:"description,omitempty"`
 	Languages   []string  `json:"languages"`
 	Hours       string    `json:"hours,omitempty" example:"24/7"`
-	Priority    int       `json:"priority" doc:"Lower first"`
+	Priority    int       `json:"priority" doc:"Lower first; below 10 marks an emergency number"`
 	Active      bool      `json:"active"`
 	UpdatedAt   time.Time `json:"updated_at"`
 }

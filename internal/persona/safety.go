@@ -82,11 +82,16 @@ func (s *Service) Check(ctx context.Context, p access.Principal, userMessages []
 // without judgment, no talk of means, a clear way to a person now; for high
 // and imminent risk, immediate safety and the emergency number first.
 func safeReply(lang string, level crisis.Level, res []Resource) string {
+	// Name a listening service, not the emergency number (which the high
+	// risk reply names itself): emergency numbers sort below priority 10.
 	first := ""
-	if len(res) > 0 {
-		first = res[0].Name
-		if res[0].Phone != "" {
-			first += " (" + res[0].Phone + ")"
+	for i, r := range res {
+		if r.Priority >= 10 || i == len(res)-1 {
+			first = r.Name
+			if r.Phone != "" {
+				first += " (" + r.Phone + ")"
+			}
+			break
 		}
 	}
 	if lang == "id" {
