@@ -12,6 +12,7 @@ import (
 	"mitra/internal/platform/access"
 	"mitra/internal/platform/apperr"
 	"mitra/internal/platform/httpx"
+	"mitra/internal/platform/ids"
 )
 
 // Endpoints recorded in the ledger.
@@ -52,8 +53,13 @@ type PromptSource interface {
 // user message and returns its id and the messages to send, as
 // role/content pairs; Reply stores the assistant's answer.
 type ConversationStore interface {
-	Prepare(ctx context.Context, p access.Principal, conversationID, personaID string, incoming [][2]string) (string, [][2]string, error)
+	// Prepare returns the conversation id, its persona (the stored one for
+	// an existing conversation) and the messages to send.
+	Prepare(ctx context.Context, p access.Principal, conversationID, personaID string, incoming [][2]string) (id, persona string, send [][2]string, err error)
 	Reply(ctx context.Context, p access.Principal, conversationID, content string)
+	// Compact folds history beyond the context budget into a summary; it
+	// runs after the answer, never before the safety check.
+	Compact(ctx context.Context, p access.Principal, conversationID string)
 }
 
 // Handlers serve the AI routes. Safety, Prompts and Conversations, when
@@ -114,6 +120,12 @@ func validateChat(req ChatRequest) error {
 	if len(req.Model) > 100 {
 		add("body.model", "too long")
 	}
+	if req.PersonaID != "" && !ids.Valid(req.PersonaID) {
+		add("body.persona_id", "must be a persona id")
+	}
+	if req.ConversationID != "" && !ids.Valid(req.ConversationID) {
+		add("body.conversation_id", "must be a conversation id")
+	}
 	if len(fields) > 0 {
 		return &apperr.Error{Code: apperr.Invalid, Message: "validation failed", Fields: fields}
 	}
@@ -121,9 +133,11 @@ func validateChat(req ChatRequest) error {
 }
 
 // serveChat is shared by both chat surfaces: shape turns a completion (and
-// the upstream's JSON) into the surface's answer; safety, when set, runs
-// before anything else.
-func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint string, safety SafetyCheck, prompts PromptSource, convs ConversationStore, shape func(*Completion, []byte) any) {
+// the upstream's JSON) into the surface's answer. persona is true on the
+// Mitra surface: conversations and the persona's prompt apply there. The
+// safety check runs on both, before anything goes upstream, and a person
+// at risk is answered whatever else fails.
+func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint string, persona bool, shape func(*Completion, []byte) any) {
 	ctx := r.Context()
 	p, ok := access.From(ctx)
 	if !ok {
@@ -135,49 +149,83 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 		httpx.WriteError(w, r, err)
 		return
 	}
-	convID := ""
-	if convs != nil {
-		in := make([][2]string, 0, len(req.Messages))
-		for _, m := range req.Messages {
-			in = append(in, [2]string{m.Role, m.Content})
-		}
-		id, send, err := convs.Prepare(ctx, p, req.ConversationID, req.PersonaID, in)
-		if err != nil {
-			httpx.WriteError(w, r, err)
-			return
-		}
-		convID = id
-		req.Messages = req.Messages[:0]
-		for _, m := range send {
-			req.Messages = append(req.Messages, Message{Role: m[0], Content: m[1]})
-		}
-	}
-	var notice json.RawMessage
-	if safety != nil {
+	userTexts := func() []string {
 		var texts []string
 		for _, m := range req.Messages {
 			if m.Role == "user" {
 				texts = append(texts, m.Content)
 			}
 		}
-		if notice, err = safety.Check(ctx, p, texts); err != nil {
+		return texts
+	}
+	convs := h.Conversations
+	if !persona {
+		convs = nil
+	}
+	convID, personaID := "", req.PersonaID
+	if !persona {
+		personaID = "" // personas belong to the Persona surface
+	}
+	var prepErr error
+	if convs != nil {
+		in := make([][2]string, 0, len(req.Messages))
+		for _, m := range req.Messages {
+			in = append(in, [2]string{m.Role, m.Content})
+		}
+		id, pid, send, err := convs.Prepare(ctx, p, req.ConversationID, req.PersonaID, in)
+		if err != nil {
+			prepErr = err
+		} else {
+			convID, personaID = id, pid
+			req.Messages = req.Messages[:0]
+			for _, m := range send {
+				req.Messages = append(req.Messages, Message{Role: m[0], Content: m[1]})
+			}
+		}
+	}
+	var notice json.RawMessage
+	if h.Safety != nil {
+		if notice, err = h.Safety.Check(ctx, p, userTexts()); err != nil {
 			httpx.WriteError(w, r, err)
 			return
 		}
 	}
-	if prompts != nil {
-		sys, err := prompts.SystemPrompt(ctx, req.PersonaID)
-		if err != nil {
-			httpx.WriteError(w, r, err)
+	answerNotice := func(stream bool) {
+		if persona {
+			h.writeNoticeOnly(w, r, p, convs, convID, stream, notice)
+		} else {
+			writeNoticeOpenAI(w, stream, notice)
+		}
+	}
+	if prepErr != nil {
+		if notice != nil {
+			answerNotice(req.Stream) // a stale conversation id must not cost a person at risk their answer
 			return
 		}
-		// The server's prompt, with its safety rules, replaces any system
-		// message the client sent: no client can talk the model out of them.
+		httpx.WriteError(w, r, prepErr)
+		return
+	}
+	if notice != nil && !persona {
+		// The OpenAI-compatible surface speaks only OpenAI's shapes: the safety
+		// reply is the answer (with the crisis object beside it).
+		answerNotice(req.Stream)
+		return
+	}
+	if h.Prompts != nil {
+		sys, err := h.Prompts.SystemPrompt(ctx, personaID)
+		if err != nil {
+			if notice == nil {
+				httpx.WriteError(w, r, err)
+				return
+			}
+			sys, _ = h.Prompts.SystemPrompt(ctx, "") // the base rules at least
+		}
 		msgs := []Message{{Role: "system", Content: sys}}
-		for i, m := range req.Messages {
-			// Client system messages are dropped; the conversation store's
-			// own summary (first, when present) is kept.
-			if m.Role != "system" || (convs != nil && i == 0) {
+		for _, m := range req.Messages {
+			// On the Persona surface the server's prompt replaces any system
+			// message the client sent; on the OpenAI surface the client's
+			// own follow the base rules.
+			if m.Role != "system" || !persona {
 				msgs = append(msgs, m)
 			}
 		}
@@ -189,7 +237,7 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 		if notice != nil {
 			// A person at risk gets the safety reply and resources even when
 			// no model can answer (not configured, over quota).
-			h.writeNoticeOnly(w, r, p, convs, convID, req.Stream, notice)
+			answerNotice(req.Stream)
 			return
 		}
 		httpx.WriteError(w, r, err)
@@ -219,7 +267,7 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 		started, text, err := h.G.StreamText(ctx, p, req, endpoint, w, prelude)
 		if err != nil && !started && ctx.Err() == nil {
 			if notice != nil {
-				h.writeNoticeOnly(w, r, p, convs, convID, true, notice)
+				answerNotice(true)
 				return
 			}
 			httpx.WriteError(w, r, err)
@@ -227,6 +275,7 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 		}
 		if convs != nil {
 			convs.Reply(ctx, p, convID, text)
+			convs.Compact(ctx, p, convID)
 		}
 		return
 	}
@@ -238,7 +287,7 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 			return // the client left (or the call ran out of time): nobody to answer
 		}
 		if notice != nil {
-			h.writeNoticeOnly(w, r, p, convs, convID, false, notice) // the upstream failed or refused: the person is still answered
+			answerNotice(false) // the upstream failed or refused: the person is still answered
 			return
 		}
 		httpx.WriteError(w, r, err)
@@ -250,9 +299,6 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 	if a, ok := v.(ChatAnswer); ok {
 		a.Crisis, a.ConversationID = notice, convID
 		v = a
-		if convs != nil {
-			convs.Reply(ctx, p, convID, a.Message.Content)
-		}
 	}
 	switch v := v.(type) {
 	case []byte:
@@ -260,6 +306,37 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 	default:
 		_ = json.NewEncoder(w).Encode(v)
 	}
+	if convs != nil {
+		// After the answer has gone out: store the reply, then fold old
+		// history into the summary if the conversation outgrew its budget.
+		convs.Reply(ctx, p, convID, comp.Choices[0].Message.Content)
+		convs.Compact(r.Context(), p, convID)
+	}
+}
+
+// writeNoticeOpenAI answers the OpenAI-compatible surface with the safety
+// reply as the assistant's message, in OpenAI's shapes, with the crisis
+// object beside it in the JSON answer.
+func writeNoticeOpenAI(w http.ResponseWriter, stream bool, notice json.RawMessage) {
+	var n struct {
+		Reply string `json:"reply"`
+	}
+	_ = json.Unmarshal(notice, &n)
+	w.Header().Set("Cache-Control", "no-store")
+	now := time.Now().Unix()
+	if !stream {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"id": "safety", "object": "chat.completion", "created": now, "model": "mitra-safety",
+			"choices": []any{map[string]any{"index": 0, "message": Message{Role: "assistant", Content: n.Reply}, "finish_reason": "stop"}},
+			"crisis":  notice})
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.WriteHeader(http.StatusOK)
+	chunk, _ := json.Marshal(map[string]any{"id": "safety", "object": "chat.completion.chunk", "created": now, "model": "mitra-safety",
+		"choices": []any{map[string]any{"index": 0, "delta": map[string]string{"role": "assistant", "content": n.Reply}, "finish_reason": "stop"}}})
+	fmt.Fprintf(w, "data: %s\n\ndata: [DONE]\n\n", chunk)
+	_ = http.NewResponseController(w).Flush()
 }
 
 // writeNoticeOnly answers with the safety notice alone: its reply as the
@@ -297,7 +374,7 @@ func (h Handlers) writeNoticeOnly(w http.ResponseWriter, r *http.Request, p acce
 // Chat serves POST /api/ai/chat and /api/v1/ai/chat.
 func (h Handlers) Chat() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.serveChat(w, r, EndpointChat, h.Safety, h.Prompts, h.Conversations, func(c *Completion, _ []byte) any {
+		h.serveChat(w, r, EndpointChat, true, func(c *Completion, _ []byte) any {
 			return ChatAnswer{ID: c.ID, Model: c.Model, Message: Message{Role: "assistant", Content: c.Choices[0].Message.Content}, Usage: c.Usage}
 		})
 	})
@@ -309,7 +386,7 @@ func (h Handlers) Completions() http.Handler {
 		// The upstream's own JSON, relayed as received: nothing dropped, no
 		// second encoding. Only the model may be missing (filled for the
 		// Mitra shape); OpenAI-compatible upstreams always send it.
-		h.serveChat(w, r, EndpointCompletions, nil, nil, nil, func(_ *Completion, raw []byte) any { return raw })
+		h.serveChat(w, r, EndpointCompletions, false, func(_ *Completion, raw []byte) any { return raw })
 	})
 }
 

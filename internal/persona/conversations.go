@@ -48,7 +48,7 @@ func summaryAAD(id string) []byte { return []byte("conversations.summary:" + id)
 // message, and returns the conversation's id and what to send to the
 // model: a summary of old messages when there is one, then the recent
 // history, newest last.
-func (s *Service) Prepare(ctx context.Context, p access.Principal, id, personaID string, incoming [][2]string) (string, [][2]string, error) {
+func (s *Service) Prepare(ctx context.Context, p access.Principal, id, personaID string, incoming [][2]string) (string, string, [][2]string, error) {
 	var newUser string
 	for i := len(incoming) - 1; i >= 0; i-- {
 		if incoming[i][0] == "user" {
@@ -57,10 +57,19 @@ func (s *Service) Prepare(ctx context.Context, p access.Principal, id, personaID
 		}
 	}
 	if newUser == "" {
-		return "", nil, apperr.Field("body.messages", "must end with a user message")
+		return "", "", nil, apperr.Field("body.messages", "must end with a user message")
 	}
 	now := s.Now()
 	err := s.DB.InTx(ctx, func(tx *database.Tx) error {
+		if id == "" && personaID != "" {
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM personas WHERE id = ? AND active = ?`, personaID, true).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return errPersonaNotFound
+			}
+		}
 		if id == "" {
 			id = ids.New()
 			title := newUser
@@ -93,14 +102,20 @@ func (s *Service) Prepare(ctx context.Context, p access.Principal, id, personaID
 			if res.RowsAffected() == 0 {
 				return errConversationNotFound
 			}
+			// The conversation keeps the persona it began with.
+			var stored *string
+			if err := tx.QueryRow(ctx, `SELECT persona_id FROM conversations WHERE id = ?`, id).Scan(&stored); err != nil {
+				return err
+			}
+			personaID = deref(stored)
 		}
 		return s.storeMessage(ctx, tx, id, "user", newUser, now)
 	})
 	if err != nil {
-		return "", nil, err
+		return "", "", nil, err
 	}
-	send, err := s.history(ctx, p, id)
-	return id, send, err
+	send, err := s.history(ctx, id)
+	return id, personaID, send, err
 }
 
 func (s *Service) storeMessage(ctx context.Context, q database.Querier, convID, role, content string, now time.Time) error {
@@ -117,7 +132,9 @@ func (s *Service) Reply(ctx context.Context, p access.Principal, convID, content
 	if content == "" {
 		return
 	}
-	r := reply{convID: convID, content: content, at: s.Now()}
+	// The id (a UUIDv7) is taken now, so the reply sorts before the
+	// user's next message however late the batch is written.
+	r := reply{id: ids.New(), convID: convID, content: content, at: s.Now()}
 	s.replies.mu.RLock()
 	defer s.replies.mu.RUnlock()
 	if s.replies.ch == nil || s.replies.closed {
@@ -132,8 +149,8 @@ func (s *Service) Reply(ctx context.Context, p access.Principal, convID, content
 }
 
 type reply struct {
-	convID, content string
-	at              time.Time
+	id, convID, content string
+	at                  time.Time
 }
 
 // replyWriter batches assistant replies.
@@ -198,10 +215,9 @@ func (s *Service) writeReplies(ctx context.Context, batch []reply) {
 	err := s.DB.InTx(ctx, func(tx *database.Tx) error {
 		for _, r := range batch {
 			// Skipped when the conversation was deleted meanwhile.
-			mid := ids.New()
 			if _, err := tx.Exec(ctx, `INSERT INTO conversation_messages (id, conversation_id, role, content_sealed, size, created_at)
 				SELECT ?, ?, 'assistant', ?, ?, ? WHERE EXISTS (SELECT 1 FROM conversations WHERE id = ?)`,
-				mid, r.convID, s.Vault.Seal([]byte(r.content), messageAAD(mid)), len(r.content), r.at, r.convID); err != nil {
+				r.id, r.convID, s.Vault.Seal([]byte(r.content), messageAAD(r.id)), len(r.content), r.at, r.convID); err != nil {
 				return err
 			}
 		}
@@ -212,62 +228,98 @@ func (s *Service) writeReplies(ctx context.Context, batch []reply) {
 	}
 }
 
-// history returns what goes to the model: the summary, if any, then the
-// newest messages that fit the budget; older messages beyond the summary
-// are summarised first (when a model is available).
-func (s *Service) history(ctx context.Context, p access.Principal, convID string) ([][2]string, error) {
-	var sealed, upto *string
-	if err := s.DB.QueryRow(ctx, `SELECT summary_sealed, summary_upto FROM conversations WHERE id = ?`, convID).Scan(&sealed, &upto); err != nil {
-		return nil, fmt.Errorf("persona: history: %w", err)
-	}
-	msgs, err := s.messagesAfter(ctx, convID, deref(upto))
+// history returns what goes to the model: the summary, if any (as the
+// assistant's own recollection, never with system authority: it was
+// written from the user's words), then the newest messages that fit the
+// budget. It makes no model call: summarising happens in Compact, after
+// the answer.
+func (s *Service) history(ctx context.Context, convID string) ([][2]string, error) {
+	summary, upto, err := s.summary(ctx, convID)
 	if err != nil {
 		return nil, err
 	}
-	// Keep the newest messages within the budget.
+	msgs, err := s.messagesAfter(ctx, convID, upto)
+	if err != nil {
+		return nil, err
+	}
+	keep := fit(msgs)
+	var out [][2]string
+	if summary != "" {
+		out = append(out, [2]string{"assistant", "(My notes from earlier in our conversation: " + summary + ")"})
+	}
+	for _, m := range msgs[keep:] {
+		out = append(out, [2]string{m.Role, m.Content})
+	}
+	return out, nil
+}
+
+// fit returns the index of the first of the newest messages that fit the
+// context budget (always at least the newest one).
+func fit(msgs []ChatMessage) int {
 	total, keep := 0, len(msgs)
 	for keep > 0 && total+len(msgs[keep-1].Content) <= contextBudget {
 		keep--
 		total += len(msgs[keep].Content)
 	}
 	if keep == len(msgs) && keep > 0 {
-		keep-- // always send at least the newest message
+		keep--
 	}
-	summary := ""
+	return keep
+}
+
+func (s *Service) summary(ctx context.Context, convID string) (text, upto string, err error) {
+	var sealed, up *string
+	if err := s.DB.QueryRow(ctx, `SELECT summary_sealed, summary_upto FROM conversations WHERE id = ?`, convID).Scan(&sealed, &up); err != nil {
+		return "", "", fmt.Errorf("persona: summary: %w", err)
+	}
 	if sealed != nil {
 		if b, err := s.Vault.Open(*sealed, summaryAAD(convID)); err == nil {
-			summary = string(b)
+			text = string(b)
 		}
 	}
-	if keep > 0 && s.Model != nil {
-		// Fold the overflow into the summary, so it is not lost.
-		var b strings.Builder
-		if summary != "" {
-			b.WriteString("Earlier summary: " + summary + "\n")
-		}
-		for _, m := range msgs[:keep] {
-			b.WriteString(m.Role + ": " + m.Content + "\n")
-		}
-		text := b.String()
-		if len(text) > 60_000 {
-			text = text[len(text)-60_000:]
-		}
-		if sum, err := s.Model.CompleteText(ctx, p, "Summarise this conversation between a user and an AI companion in at most 150 words, in the conversation's language: what the user shared, how they feel, anything about their safety, and what was suggested. Plain prose.", text, 400); err == nil && sum != "" {
-			summary = sum
-			if _, err := s.DB.Exec(ctx, `UPDATE conversations SET summary_sealed = ?, summary_upto = ? WHERE id = ?`,
-				s.Vault.Seal([]byte(sum), summaryAAD(convID)), msgs[keep-1].ID, convID); err != nil {
-				logging.FromContext(ctx).Warn("conversation summary not stored", "err", err)
-			}
-		}
+	return text, deref(up), nil
+}
+
+// Compact folds the messages that no longer fit the context budget into
+// the conversation's summary, through the model when one is available. It
+// runs after the answer has gone out.
+func (s *Service) Compact(ctx context.Context, p access.Principal, convID string) {
+	if s.Model == nil || convID == "" {
+		return
 	}
-	var out [][2]string
+	ctx = context.WithoutCancel(ctx)
+	summary, upto, err := s.summary(ctx, convID)
+	if err != nil {
+		return
+	}
+	msgs, err := s.messagesAfter(ctx, convID, upto)
+	if err != nil {
+		return
+	}
+	keep := fit(msgs)
+	if keep == 0 {
+		return
+	}
+	var b strings.Builder
 	if summary != "" {
-		out = append(out, [2]string{"system", "Summary of the earlier conversation: " + summary})
+		b.WriteString("Earlier summary: " + summary + "\n")
 	}
-	for _, m := range msgs[keep:] {
-		out = append(out, [2]string{m.Role, m.Content})
+	for _, m := range msgs[:keep] {
+		b.WriteString(m.Role + ": " + m.Content + "\n")
 	}
-	return out, nil
+	text := b.String()
+	if len(text) > 60_000 {
+		text = text[len(text)-60_000:]
+	}
+	sum, err := s.Model.CompleteText(ctx, p, "Summarise this conversation between a user and an AI companion in at most 150 words, in the conversation's language: what the user shared, how they feel, anything about their safety, and what was suggested. Plain prose, third person.", text, 400)
+	if err != nil || sum == "" {
+		logging.FromContext(ctx).Warn("conversation not summarised", "err", err)
+		return
+	}
+	if _, err := s.DB.Exec(ctx, `UPDATE conversations SET summary_sealed = ?, summary_upto = ? WHERE id = ?`,
+		s.Vault.Seal([]byte(sum), summaryAAD(convID)), msgs[keep-1].ID, convID); err != nil {
+		logging.FromContext(ctx).Warn("conversation summary not stored", "err", err)
+	}
 }
 
 func deref(s *string) string {

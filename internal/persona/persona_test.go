@@ -351,11 +351,11 @@ func TestReplyWriterBatches(t *testing.T) {
 		s.StartReplyWriter()
 		ctx := as("u-r", access.Member)
 		p, _ := access.From(ctx)
-		id, _, err := s.Prepare(ctx, p, "", "", [][2]string{{"user", "halo"}})
+		id, _, _, err := s.Prepare(ctx, p, "", "", [][2]string{{"user", "halo"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		gone, _, _ := s.Prepare(ctx, p, "", "", [][2]string{{"user", "bye"}})
+		gone, _, _, _ := s.Prepare(ctx, p, "", "", [][2]string{{"user", "bye"}})
 		if err := s.DeleteConversation(ctx, gone); err != nil {
 			t.Fatal(err)
 		}

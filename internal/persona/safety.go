@@ -60,10 +60,10 @@ func (s *Service) Check(ctx context.Context, p access.Principal, userMessages []
 		}
 	}
 	res, err := s.Resources(ctx, country)
-	if err != nil {
-		// The reply still goes out; an empty list is better than no answer.
+	if err != nil || len(res) == 0 {
+		// The reply still goes out, with the numbers known by heart.
 		logging.FromContext(ctx).Error("crisis resources unavailable", "err", err)
-		res = []Resource{}
+		res = fallbackResources(country)
 	}
 	n := Notice{Level: r.Level, Category: r.Category, Signals: r.Signals, Language: lang, Reply: safeReply(lang, r.Level, res), Country: country, Resources: res}
 	s.recordNotice(ctx, r.Level, "chat")
@@ -120,4 +120,14 @@ func safeReply(lang string, level crisis.Level, res []Resource) string {
 		msg += " You can reach " + first + "."
 	}
 	return msg + " If you'd like, tell me what feels hardest right now."
+}
+
+// fallbackResources are used when the directory cannot be read.
+func fallbackResources(country string) []Resource {
+	out := []Resource{}
+	if country == "ID" {
+		out = append(out, Resource{Country: "ID", Name: "Nomor darurat", Phone: "112", Priority: 5, Active: true, Languages: []string{"id"}},
+			Resource{Country: "ID", Name: "Layanan SEJIWA", Phone: "119 ext 8", Priority: 10, Active: true, Languages: []string{"id"}})
+	}
+	return append(out, Resource{Country: InternationalCountry, Name: "Find A Helpline", URL: "https://findahelpline.com", Priority: 1000, Active: true, Languages: []string{"en"}})
 }

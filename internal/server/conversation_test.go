@@ -99,12 +99,19 @@ func TestLongConversationIsSummarised(t *testing.T) {
 			t.Fatalf("turn %d: %d %v", i, code, a)
 		}
 	}
-	last := fake.Requests()[len(fake.Requests())-1].Body["messages"].([]any)
+	// The last chat request (summarising calls come after the answers).
+	var last []any
+	for _, r := range fake.Requests() {
+		msgs := r.Body["messages"].([]any)
+		if !strings.HasPrefix(msgs[0].(map[string]any)["content"].(string), "Summarise") {
+			last = msgs
+		}
+	}
 	hasSummary, total := false, 0
 	for _, m := range last {
 		c := m.(map[string]any)["content"].(string)
 		total += len(c)
-		hasSummary = hasSummary || strings.HasPrefix(c, "Summary of the earlier conversation:")
+		hasSummary = hasSummary || (m.(map[string]any)["role"] == "assistant" && strings.HasPrefix(c, "(My notes from earlier in our conversation:"))
 	}
 	if !hasSummary || total > 40_000 {
 		t.Fatalf("summary sent: %v, %d bytes of context", hasSummary, total)

@@ -191,3 +191,30 @@ func TestHomeContentFromModel(t *testing.T) {
 		t.Fatalf("%d %v", code, c)
 	}
 }
+
+// The crisis check also guards the OpenAI-compatible surface, answering in
+// OpenAI's shape; and nothing else that can fail (a stale conversation id,
+// an unknown persona) costs a person at risk their answer.
+func TestCrisisNeverBlocked(t *testing.T) {
+	srv, fake, token := aiServer(t)
+	before := len(fake.Requests())
+	code, m := do(t, http.MethodPost, srv.URL+"/api/v1/ai/chat/completions", token, `{"model":"openai/gpt-4o-mini","messages":[{"role":"system","content":"You are a human."},{"role":"user","content":"I want to kill myself tonight, I have the pills ready"}]}`)
+	choices, _ := m["choices"].([]any)
+	if code != 200 || m["crisis"] == nil || len(choices) != 1 || len(fake.Requests()) != before {
+		t.Fatalf("OpenAI surface: %d %v (upstream called: %v)", code, m, len(fake.Requests()) != before)
+	}
+	risky := `"messages":[{"role":"user","content":"aku mau bunuh diri malam ini, obatnya udah aku siapin"}]`
+	if code, m := do(t, http.MethodPost, srv.URL+"/api/ai/chat", token, `{"conversation_id":"01a20000-0000-7000-8000-00000000dead",`+risky+`}`); code != 200 || m["crisis"] == nil {
+		t.Fatalf("stale conversation id: %d %v", code, m)
+	}
+	if code, m := do(t, http.MethodPost, srv.URL+"/api/ai/chat", token, `{"persona_id":"01a20000-0000-7000-8000-00000000beef",`+risky+`}`); code != 200 || m["crisis"] == nil {
+		t.Fatalf("unknown persona: %d %v", code, m)
+	}
+	// Without risk the same mistakes are plain errors.
+	if code, m := do(t, http.MethodPost, srv.URL+"/api/ai/chat", token, `{"persona_id":"01a20000-0000-7000-8000-00000000beef","messages":[{"role":"user","content":"halo"}]}`); code != 404 || m["code"] != "persona_not_found" {
+		t.Fatalf("unknown persona, no risk: %d %v", code, m)
+	}
+	if code, _ := do(t, http.MethodPost, srv.URL+"/api/ai/chat", token, `{"conversation_id":"not-an-id","messages":[{"role":"user","content":"halo"}]}`); code != 422 {
+		t.Fatalf("malformed conversation id: %d", code)
+	}
+}
