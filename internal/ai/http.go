@@ -60,6 +60,10 @@ type ConversationStore interface {
 	// Compact folds history beyond the context budget into a summary; it
 	// runs after the answer, never before the safety check.
 	Compact(ctx context.Context, p access.Principal, conversationID string)
+	// RecentUserMessages returns the conversation's last n user messages,
+	// oldest first, whatever fits the model's context: the safety check
+	// reads them so earlier distress still counts.
+	RecentUserMessages(ctx context.Context, conversationID string, n int) []string
 }
 
 // Handlers serve the AI routes. Safety, Prompts and Conversations, when
@@ -185,7 +189,13 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 	}
 	var notice json.RawMessage
 	if h.Safety != nil {
-		if notice, err = h.Safety.Check(ctx, p, userTexts()); err != nil {
+		texts := userTexts()
+		if convID != "" {
+			if recent := convs.RecentUserMessages(ctx, convID, 10); len(recent) > 0 {
+				texts = recent
+			}
+		}
+		if notice, err = h.Safety.Check(ctx, p, texts); err != nil {
 			httpx.WriteError(w, r, err)
 			return
 		}

@@ -483,3 +483,28 @@ func (s *Service) Messages(ctx context.Context, id string, limit int, cursor str
 	}
 	return out, next, rows.Err()
 }
+
+// RecentUserMessages returns the conversation's last n user messages,
+// oldest first (for the crisis check, beyond the model's context budget).
+func (s *Service) RecentUserMessages(ctx context.Context, convID string, n int) []string {
+	rows, err := s.DB.Query(ctx, fmt.Sprintf(`SELECT id, content_sealed FROM conversation_messages WHERE conversation_id = ? AND role = 'user' ORDER BY id DESC LIMIT %d`, max(1, n)), convID)
+	if err != nil {
+		logging.FromContext(ctx).Error("recent messages unavailable", "err", err)
+		return nil
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id, sealed string
+		if rows.Scan(&id, &sealed) != nil {
+			return nil
+		}
+		if b, err := s.Vault.Open(sealed, messageAAD(id)); err == nil {
+			out = append(out, string(b))
+		}
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out
+}

@@ -117,3 +117,21 @@ func TestLongConversationIsSummarised(t *testing.T) {
 		t.Fatalf("summary sent: %v, %d bytes of context", hasSummary, total)
 	}
 }
+
+// Distress that no longer fits the model's context still counts for the
+// crisis check.
+func TestCrisisContextBeyondTheBudget(t *testing.T) {
+	srv, _, token := aiServer(t)
+	_, a := do(t, http.MethodPost, srv.URL+"/api/ai/chat", token, `{"messages":[{"role":"user","content":"aku udah gak kuat lagi, pengen ngilang aja"}]}`)
+	conv := a["conversation_id"].(string)
+	long := strings.Repeat("hari ini aku cuma rebahan dan nonton. ", 400) // ~15 KB each
+	for i := 0; i < 2; i++ {
+		if code, a := do(t, http.MethodPost, srv.URL+"/api/ai/chat", token, `{"conversation_id":"`+conv+`","messages":[{"role":"user","content":"`+long+`"}]}`); code != 200 {
+			t.Fatalf("turn %d: %d %v", i, code, a)
+		}
+	}
+	_, a = do(t, http.MethodPost, srv.URL+"/api/ai/chat", token, `{"conversation_id":"`+conv+`","messages":[{"role":"user","content":"jembatan paling tinggi di jakarta di mana ya?"}]}`)
+	if c, _ := a["crisis"].(map[string]any); c == nil || (c["level"] != "high" && c["level"] != "imminent") {
+		t.Fatalf("earlier distress forgotten: %v", a["crisis"])
+	}
+}
