@@ -223,8 +223,15 @@ func (s *Service) writeReplies(ctx context.Context, batch []reply) {
 		}
 		return nil
 	})
+	if err != nil && len(batch) > 1 {
+		// One bad reply must not cost the others: write them one by one.
+		for _, r := range batch {
+			s.writeReplies(ctx, []reply{r})
+		}
+		return
+	}
 	if err != nil {
-		logging.FromContext(ctx).Error("assistant replies not stored", "replies", len(batch), "err", err)
+		logging.FromContext(ctx).Error("assistant reply not stored", "conversation_id", batch[0].convID, "err", err)
 	}
 }
 
