@@ -11,6 +11,7 @@ import (
 	"mitra/internal/platform/apperr"
 	"mitra/internal/platform/audit"
 	"mitra/internal/platform/database"
+	"mitra/internal/platform/httpx"
 	"mitra/internal/platform/ids"
 )
 
@@ -144,7 +145,7 @@ func backoff(failures, free int) time.Duration {
 func (s *Service) Login(ctx context.Context, in LoginInput, c Client) (*Tokens, error) {
 	kind, value := in.identifier()
 	subject := mac(s.otpKey, "login", kind, value) // throttle key that does not reveal the identifier
-	pairKey, acctKey := "login:pair:"+subject+":"+c.IP, "login:acct:"+subject
+	pairKey, acctKey := "login:pair:"+subject+":"+httpx.LimitKey(c.IP), "login:acct:"+subject
 	if wait, err := s.Limiter.Blocked(ctx, pairKey); err != nil {
 		return nil, err
 	} else if wait > 0 {

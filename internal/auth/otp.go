@@ -14,6 +14,7 @@ import (
 	"mitra/internal/platform/apperr"
 	"mitra/internal/platform/audit"
 	"mitra/internal/platform/database"
+	"mitra/internal/platform/httpx"
 	"mitra/internal/platform/ids"
 	"mitra/internal/platform/ratelimit"
 	"mitra/internal/platform/sms"
@@ -73,7 +74,7 @@ func (s *Service) SendOTP(ctx context.Context, in SendOTPInput, c Client) (*OTPS
 	for _, l := range []struct {
 		key   string
 		limit ratelimit.Limit
-	}{{"otp:ip:" + c.IP, otpPerIP}, {"otp:phone:" + phoneKey, otpPerPhone}} {
+	}{{"otp:ip:" + httpx.LimitKey(c.IP), otpPerIP}, {"otp:phone:" + phoneKey, otpPerPhone}} {
 		res, err := s.Limiter.Allow(ctx, l.key, l.limit)
 		if err != nil {
 			return nil, err

@@ -87,7 +87,7 @@ func (s *Server) rateCheck(ctx context.Context, c RateClass, setHeader func(k, v
 	if s.deps.Limiter == nil || c.Name == "none" {
 		return nil
 	}
-	key, limit := "rl:"+c.Name+":ip:"+httpx.ClientIP(ctx).String(), c.PerIP
+	key, limit := "rl:"+c.Name+":ip:"+httpx.LimitKey(httpx.ClientIP(ctx).String()), c.PerIP
 	if p, ok := access.From(ctx); ok && !c.PerUser.IsZero() {
 		key, limit = "rl:"+c.Name+":user:"+p.UserID, c.PerUser
 	}

@@ -309,3 +309,18 @@ func TestClientIP(t *testing.T) {
 		}
 	}
 }
+
+func TestLimitKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"203.0.113.7":          "203.0.113.7",
+		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff::1": "2001:db8:1:2::/64",
+		"::ffff:198.51.100.1":  "::ffff:198.51.100.1",
+		"":                     "",
+		"garbage":              "garbage",
+	} {
+		if got := httpx.LimitKey(in); got != want {
+			t.Errorf("LimitKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -55,3 +55,18 @@ func SetUser(ctx context.Context, userID string) {
 		info.UserID = userID
 	}
 }
+
+// LimitKey is the part of a client address that rate limits count by: an
+// IPv4 address whole, an IPv6 address by its /64 (one subscriber's
+// network: anyone holding a /64 could otherwise rotate through it).
+func LimitKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || a.Is4() || a.Is4In6() {
+		return ip
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
+}
