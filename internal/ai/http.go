@@ -460,21 +460,11 @@ func (h Handlers) Summary(ctx context.Context, in *SummaryInput) (*SummaryOutput
 	if !h.G.Enabled() {
 		return nil, errNotConfigured
 	}
-	parse := func(field, s string) (time.Time, error) {
-		if s == "" {
-			return time.Time{}, nil
-		}
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			return t, apperr.Field(field, "must be an RFC 3339 time")
-		}
-		return t, nil
-	}
-	from, err := parse("query.from", in.From)
+	from, err := httpx.ParseTime("query.from", in.From)
 	if err != nil {
 		return nil, err
 	}
-	to, err := parse("query.to", in.To)
+	to, err := httpx.ParseTime("query.to", in.To)
 	if err != nil {
 		return nil, err
 	}

@@ -4,10 +4,8 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"time"
 
 	"mitra/internal/platform/access"
-	"mitra/internal/platform/apperr"
 	"mitra/internal/platform/audit"
 	"mitra/internal/platform/httpx"
 )
@@ -417,10 +415,10 @@ type AuditOutput struct {
 func (h Handlers) Audit(ctx context.Context, in *AuditRequest) (*AuditOutput, error) {
 	f := audit.Filter{ActorID: in.ActorID, TargetID: in.TargetID, Action: in.Action, Limit: in.Limit, Cursor: in.Cursor}
 	var err error
-	if f.From, err = parseTime("query.from", in.From); err != nil {
+	if f.From, err = httpx.ParseTime("query.from", in.From); err != nil {
 		return nil, err
 	}
-	if f.To, err = parseTime("query.to", in.To); err != nil {
+	if f.To, err = httpx.ParseTime("query.to", in.To); err != nil {
 		return nil, err
 	}
 	entries, next, err := audit.List(ctx, h.S.DB, f)
@@ -521,15 +519,4 @@ func (h Handlers) PutFlag(ctx context.Context, in *PutFlagRequest) (*FlagOutput,
 // DeleteFlag removes a flag's database definition (administrators).
 func (h Handlers) DeleteFlag(ctx context.Context, in *FlagPath) (*NoContent, error) {
 	return nil, h.S.DeleteFlag(ctx, in.Key)
-}
-
-func parseTime(field, s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, apperr.Field(field, "must be an RFC 3339 time such as 2026-11-21T10:00:00Z")
-	}
-	return t, nil
 }

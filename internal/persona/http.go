@@ -3,6 +3,8 @@ package persona
 import (
 	"context"
 	"net/http"
+
+	"mitra/internal/platform/httpx"
 )
 
 // Handlers are the Persona HTTP operations in huma's typed form.
@@ -380,11 +382,11 @@ type ReportOutput struct {
 
 // Report serves GET /api/v1/crisis/report.
 func (h Handlers) Report(ctx context.Context, in *ReportRequest) (*ReportOutput, error) {
-	from, err := parseTime("query.from", in.From)
+	from, err := httpx.ParseTime("query.from", in.From)
 	if err != nil {
 		return nil, err
 	}
-	to, err := parseTime("query.to", in.To)
+	to, err := httpx.ParseTime("query.to", in.To)
 	if err != nil {
 		return nil, err
 	}

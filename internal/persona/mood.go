@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"mitra/internal/platform/apperr"
+	"mitra/internal/platform/httpx"
 	"mitra/internal/platform/ids"
 	"mitra/internal/platform/page"
 )
@@ -84,28 +85,17 @@ type MoodHistory struct {
 	Weeks      []Week `json:"weeks" doc:"Weekly averages over the whole period asked for (default: the last 12 weeks)"`
 }
 
-func parseTime(field, v string) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.RFC3339, v)
-	if err != nil {
-		return t, apperr.Field(field, "must be an RFC 3339 time")
-	}
-	return t, nil
-}
-
 // Moods returns the caller's check-ins, newest first, and weekly trends.
 func (s *Service) Moods(ctx context.Context, q MoodQuery) (*MoodHistory, error) {
 	p, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	from, err := parseTime("query.from", q.From)
+	from, err := httpx.ParseTime("query.from", q.From)
 	if err != nil {
 		return nil, err
 	}
-	to, err := parseTime("query.to", q.To)
+	to, err := httpx.ParseTime("query.to", q.To)
 	if err != nil {
 		return nil, err
 	}

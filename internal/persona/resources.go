@@ -63,26 +63,17 @@ func scanResource(s interface{ Scan(...any) error }) (Resource, error) {
 // first, followed by the international ones. A country without its own
 // list still gets the international resources: nobody gets an empty list.
 func (s *Service) Resources(ctx context.Context, country string) ([]Resource, error) {
-	rows, err := s.DB.Query(ctx, `SELECT `+resourceColumns+` FROM crisis_resources WHERE active = ? AND country IN (?, ?)
+	return s.queryResources(ctx, `SELECT `+resourceColumns+` FROM crisis_resources WHERE active = ? AND country IN (?, ?)
 		ORDER BY CASE WHEN country = ? THEN 1 ELSE 0 END, priority, name`, true, country, InternationalCountry, InternationalCountry)
-	if err != nil {
-		return nil, fmt.Errorf("persona: resources: %w", err)
-	}
-	defer rows.Close()
-	out := []Resource{}
-	for rows.Next() {
-		r, err := scanResource(rows)
-		if err != nil {
-			return nil, fmt.Errorf("persona: resources: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
 }
 
 // AllResources lists every resource for administrators.
 func (s *Service) AllResources(ctx context.Context) ([]Resource, error) {
-	rows, err := s.DB.Query(ctx, `SELECT `+resourceColumns+` FROM crisis_resources ORDER BY country, priority, name`)
+	return s.queryResources(ctx, `SELECT `+resourceColumns+` FROM crisis_resources ORDER BY country, priority, name`)
+}
+
+func (s *Service) queryResources(ctx context.Context, query string, args ...any) ([]Resource, error) {
+	rows, err := s.DB.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("persona: resources: %w", err)
 	}

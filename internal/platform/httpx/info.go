@@ -70,3 +70,16 @@ func LimitKey(ip string) string {
 	}
 	return p.String()
 }
+
+// ParseTime reads an optional RFC 3339 time from a request field ("" gives
+// the zero time) and answers an Invalid error naming field otherwise.
+func ParseTime(field, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, apperr.Field(field, "must be an RFC 3339 time such as 2026-11-21T10:00:00Z")
+	}
+	return t, nil
+}
