@@ -141,7 +141,7 @@ func (p program) serve(ctx context.Context, args []string, getenv func(string) s
 	defer stopKeys()
 	a.auth.StartKeyRefresh(keyCtx, time.Minute)
 
-	srv := server.New(server.Deps{Config: cfg, Version: buildVersion(), Logger: log, DB: a.db, Redis: a.rdb, Jobs: queue, Auth: a.auth, Limiter: a.limiter, AI: a.ai, Persona: a.persona})
+	srv := server.New(server.Deps{Config: cfg, Version: buildVersion(), Logger: log, DB: a.db, Redis: a.rdb, Jobs: queue, Auth: a.auth, Limiter: a.limiter, AI: a.ai, Persona: a.persona, Insurance: a.insurance})
 	var handler http.Handler = srv
 	if p.wrap != nil {
 		handler = p.wrap(handler)

@@ -13,6 +13,7 @@ import (
 
 	"mitra/internal/ai"
 	"mitra/internal/auth"
+	"mitra/internal/insurance"
 	"mitra/internal/persona"
 	"mitra/internal/platform/access"
 	"mitra/internal/platform/config"
@@ -27,18 +28,19 @@ import (
 // app is everything a command may need, built from the configuration.
 // Wiring lives here only.
 type app struct {
-	cfg     config.Config
-	log     *slog.Logger
-	db      *database.DB
-	rdb     *redis.Client
-	vault   *vault.Keyring
-	limiter ratelimit.Store
-	revoked auth.Revocations
-	auth    *auth.Service
-	queue   *jobs.Queue
-	ai      *ai.Gateway
-	persona *persona.Service
-	closers []func()
+	cfg       config.Config
+	log       *slog.Logger
+	db        *database.DB
+	rdb       *redis.Client
+	vault     *vault.Keyring
+	limiter   ratelimit.Store
+	revoked   auth.Revocations
+	auth      *auth.Service
+	queue     *jobs.Queue
+	ai        *ai.Gateway
+	persona   *persona.Service
+	insurance *insurance.Service
+	closers   []func()
 }
 
 // close releases what build opened, last opened first.
@@ -123,6 +125,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, er
 	a.persona.Country = a.auth.CountryOf
 	a.persona.StartReplyWriter()
 	a.closers = append(a.closers, a.persona.Close)
+
+	a.insurance = insurance.NewService(a.db, a.vault, auth.AgentAccounts{S: a.auth}, time.Now)
 
 	workers := river.NewWorkers()
 	periodic := jobs.Platform(workers, a.db)

@@ -9,6 +9,7 @@ import (
 
 	"mitra/internal/ai"
 	"mitra/internal/auth"
+	"mitra/internal/insurance"
 	"mitra/internal/persona"
 	"mitra/internal/platform/access"
 )
@@ -112,6 +113,14 @@ func (s *Server) routes() {
 		route(s, op(get, "/api/v1/moods", "moods-list", "Your mood check-ins and weekly trend", tagMood, 422), access.Authenticated, RateDefault, ph.Moods)
 		route(s, op(post, "/api/v1/assessments", "assessments-add", "Score a PHQ-9 or GAD-7 questionnaire", tagMood, 422), access.Authenticated, RateDefault, ph.AddAssessment)
 		route(s, op(get, "/api/v1/assessments", "assessments-list", "Your questionnaires", tagMood), access.Authenticated, RateDefault, ph.Assessments)
+	}
+
+	// Agent (I1-I4): providers and plans, agents, customers, policies.
+	// Ownership (an agent's own book, a provider admin's provider) is
+	// checked by the service on top of the permission.
+	if s.deps.Insurance != nil && s.deps.Config.HasProduct("agent") {
+		ih := insurance.Handlers{S: s.deps.Insurance}
+		_ = ih
 	}
 
 	// Prometheus metrics (text exposition format).

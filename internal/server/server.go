@@ -15,6 +15,7 @@ import (
 
 	"mitra/internal/ai"
 	"mitra/internal/auth"
+	"mitra/internal/insurance"
 	"mitra/internal/persona"
 	"mitra/internal/platform/config"
 	"mitra/internal/platform/database"
@@ -40,6 +41,8 @@ type Deps struct {
 	Limiter  ratelimit.Store // rate limits; nil disables them
 	AI       *ai.Gateway     // AI gateway (answers ai_unavailable without a key)
 	Persona  *persona.Service
+	// Insurance is the Agent product (providers, agents, customers, policies).
+	Insurance *insurance.Service
 }
 
 // Server is the HTTP API.

@@ -13,7 +13,9 @@ import (
 	"github.com/riverqueue/river"
 
 	"mitra/internal/ai"
+	"mitra/internal/auth"
 	"mitra/internal/auth/authtest"
+	"mitra/internal/insurance"
 	"mitra/internal/persona"
 	"mitra/internal/platform/config"
 	"mitra/internal/platform/database"
@@ -53,7 +55,8 @@ func newServerWithAI(t *testing.T, db *database.DB, rdb *redis.Client, st authte
 	t.Cleanup(gw.Close)
 	e.Svc.RegisterDataSource(gw)
 	return server.New(server.Deps{Config: conf, Version: "v-test", DB: db, Redis: rdb, Jobs: q, Registry: prometheus.NewRegistry(),
-		Auth: e.Svc, Limiter: e.Limiter, AI: gw, Persona: personaService(db, e, gw)}), e
+		Auth: e.Svc, Limiter: e.Limiter, AI: gw, Persona: personaService(db, e, gw),
+		Insurance: insurance.NewService(db, e.Vault, auth.AgentAccounts{S: e.Svc}, e.Clock.Now)}), e
 }
 
 func get(t *testing.T, h http.Handler, path string) (*httptest.ResponseRecorder, map[string]any) {

@@ -66,15 +66,24 @@ const (
 	CrisisResourcesManage Permission = "crisis:resources_manage"
 	PersonasManage        Permission = "personas:manage"
 	CrisisQueue           Permission = "crisis:queue" // work crisis events; read the crisis report
+
+	// Agent (insurance). An agent works only their own book; ownership
+	// (agent, provider admin, administrator) is checked by the domain.
+	ProvidersManage Permission = "providers:manage" // create and change providers and plans
+	AgentsManage    Permission = "agents:manage"    // review agent applications: verify, approve, reject, suspend
+	AgentsRead      Permission = "agents:read"      // list agents (provider admins: their provider's)
+	BookWork        Permission = "book:work"        // customers, policies, presentations (an agent's own; admins all)
 )
 
 // grants is the whole permission table. Authenticated callers also hold
 // Authenticated; ownership (a user acting on their own objects) is checked
 // by the domain on top of these.
 var grants = map[Role][]Permission{
-	SuperAdmin: {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin, AIUsageRead, CrisisResourcesManage, PersonasManage, CrisisQueue},
-	Counselor:  {CrisisQueue},
-	Admin:      {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin, AIUsageRead, CrisisResourcesManage, PersonasManage, CrisisQueue},
+	SuperAdmin:    {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin, AIUsageRead, CrisisResourcesManage, PersonasManage, CrisisQueue, ProvidersManage, AgentsManage, AgentsRead, BookWork},
+	Admin:         {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin, AIUsageRead, CrisisResourcesManage, PersonasManage, CrisisQueue, ProvidersManage, AgentsManage, AgentsRead, BookWork},
+	Counselor:     {CrisisQueue},
+	ProviderAdmin: {AgentsRead, BookWork},
+	Agent:         {BookWork},
 }
 
 // Can reports whether role r holds permission p.
