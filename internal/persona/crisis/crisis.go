@@ -7,13 +7,19 @@
 // ("m4ti", "su1c1de"), joins spaced-out letters ("b u n d i r",
 // "b.u.n.u.h d.i.r.i"), resolves common censoring ("k*ll") and drops the
 // Indonesian reduplication digit ("obat2"). A lexicon then groups words and
-// phrases into classes (desire, death, method, negation, third person, ...),
-// idioms are swallowed whole ("mati lampu", "gol bunuh diri") and a table of
-// short patterns over those classes decides the level. Negation is scoped: a
-// negation counts only when it stands a few words before the trigger in the
-// same clause with nothing but auxiliaries, pronouns and adverbs between
-// ("I would never hurt myself", "aku gak pernah kepikiran bunuh diri"), so
-// "I don't know why I want to die" is still detected.
+// phrases into classes (desire, death, method, body part, self-harm verb,
+// negation, third person, ...), idioms are swallowed whole ("mati lampu",
+// "gol bunuh diri") and a table of short patterns over those classes decides
+// the level. A few crisis words tolerate one slip ("myslef", "sucide",
+// "bnuh"), and an Indonesian possessive suffix keeps the stem's person, body
+// part or means ("adekku" is a third person, "lenganku" an arm). Negation is
+// scoped: a negation counts only when it stands a few words before the
+// trigger in the same clause with nothing but auxiliaries, pronouns and
+// adverbs between ("I would never hurt myself", "aku gak pernah kepikiran
+// bunuh diri", "nobody wants to die young"), so "I don't know why I want to
+// die" is still detected. Active ideation, or a passive wish worded as an act
+// ("udahan", "nyusul ayah", "ngilang selamanya"), becomes high with a
+// decision ("udah aku putusin"), everything made ready, or intent and a time.
 //
 // # Levels and C-SSRS
 //

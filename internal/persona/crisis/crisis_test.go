@@ -193,6 +193,81 @@ func TestSubject(t *testing.T) {
 	}
 }
 
+// One slip (a letter missing or extra, neighbours swapped) is tolerated in
+// a few crisis words; a substituted letter is not, since it makes other
+// words ("buruh" is not "bunuh").
+func TestTypos(t *testing.T) {
+	check(t, []want{
+		{"ive been wanting to kill myslef", LevelModerate, si},
+		{"thinking about sucide again", LevelModerate, si},
+		{"pgn bnuh diri", LevelModerate, si},
+		{"mau overdos obat malem ini", LevelHigh, si},
+		{"i wanna disapear forever", LevelLow, si},
+		{"buruh demo di jalan", LevelNone, ""},
+		{"the bride looked stunning on the bridge", LevelNone, ""},
+	})
+	e := theEngine()
+	for w, fix := range map[string]string{"myslef": "myself", "sucide": "suicide", "bnuh": "bunuh", "overdos": "overdose",
+		"suicidde": "suicide", "buruh": "", "myselg": "", "mysel": "myself", "ysmelf": ""} {
+		if got := e.fixTypo([]byte(w)); got != fix {
+			t.Errorf("fixTypo(%q) = %q, want %q", w, got, fix)
+		}
+	}
+}
+
+// Indonesian possessive suffixes keep the stem's person, body part or means
+// class; a doubled letter merged by squeezing is restored.
+func TestSuffixes(t *testing.T) {
+	check(t, []want{
+		{"adekku nyilet tangan, aku harus gimana", LevelNone, ""},
+		{"aku sengaja bakar kulitku pake korek", LevelModerate, sh},
+		{"aku suka mukul mukul kepalaku sendiri", LevelModerate, sh},
+		{"tali jemurannya aku iket di pohon mangga", LevelNone, ""},
+	})
+}
+
+func TestSubjectAndNobody(t *testing.T) {
+	check(t, []want{
+		{"temen kantor gue katanya nyoba bunuh diri, aku syok", LevelNone, ""},
+		{"gak ada yang mau mati muda, makanya jaga kesehatan", LevelNone, ""},
+		{"nobody wants to die young", LevelNone, ""},
+		{"nobody would care if i died", LevelLow, si},
+	})
+}
+
+// Ideation with a decision, everything made ready, or (for a wish worded as
+// an act) intent and a time is high.
+func TestEscalation(t *testing.T) {
+	check(t, []want{
+		{"pengen nyusul ayah", LevelLow, si},
+		{"malem ini gue mau nyusul ayah", LevelHigh, si},
+		{"besok mau nyusul ayah ke bandung", LevelNone, ""},
+		{"aku mau udahan aja, udah aku siapin semuanya", LevelHigh, si},
+		{"udah aku putusin, jumat ini aku bundir", LevelHigh, si},
+		{"kms tomorrow for real", LevelHigh, si},
+		{"minggu ini gue ngilang selamanya", LevelHigh, si},
+		{"pengen ngilang ke bali seminggu", LevelNone, ""},
+	})
+}
+
+// Self-harm is an injury verb on a body part, a tool on the skin, or
+// scratching until it bleeds; cooking, accidents and pets are not.
+func TestSelfHarmObjects(t *testing.T) {
+	check(t, []want{
+		{"aku suka nyundut tangan pake rokok", LevelModerate, sh},
+		{"i carved into my thigh again last night", LevelModerate, sh},
+		{"been using a razor on my arms again", LevelModerate, sh},
+		{"i dig my nails into my arms until they bleed", LevelModerate, sh},
+		{"i just burned my arm with a lighter", LevelImminent, sh},
+		{"burned my hand on the stove lol", LevelNone, ""},
+		{"aku gak sengaja ngegores tangan pas buka kaleng", LevelNone, ""},
+		{"bakar paha ayam buat makan malam", LevelNone, ""},
+		{"slice the chicken thighs thinly", LevelNone, ""},
+		{"my cat scratched my arm and it bled", LevelNone, ""},
+		{"how deep do you have to cut to hit an artery", LevelHigh, si},
+	})
+}
+
 // The context rule of issue 5: a neutral-looking request after distress.
 func TestConversationRaisesMeansAfterDistress(t *testing.T) {
 	t0 := time.Date(2025, 3, 1, 22, 0, 0, 0, time.UTC)
@@ -204,6 +279,9 @@ func TestConversationRaisesMeansAfterDistress(t *testing.T) {
 		{"I wish I could disappear", "is the rooftop of my building open at night"},
 		{"pengen ngilang aja", "selamat tinggal semuanya"},
 		{"i want to die", "where can i buy rope"},
+		{"i've been thinking about ending it", "i've decided. sunday is the day"},
+		{"nobody would even care if i was gone", "wrote a note for my mom and left it in my drawer"},
+		{"pengen mati aja rasanya", "aku udah tau mau pake cara apa"},
 	} {
 		var c Conversation
 		c.AssessAt(tc.first, t0)

@@ -9,7 +9,7 @@ import (
 
 // classSet is a bit set of lexicon classes (named classes and the literal
 // words of the rules).
-type classSet [6]uint64
+type classSet [8]uint64
 
 const maxClasses = len(classSet{}) * 64
 
@@ -23,6 +23,35 @@ func (s *classSet) or(o *classSet) {
 func (s *classSet) hits(o *classSet) bool {
 	for i := range s {
 		if s[i]&o[i] != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// sparseSet is a classSet as its non-zero words: a rule's sets name a few
+// classes, so testing them touches one or two words instead of all.
+type sparseSet []sparseWord
+
+type sparseWord struct {
+	w int
+	m uint64
+}
+
+func sparseOf(s *classSet) sparseSet {
+	var out sparseSet
+	for i, m := range s {
+		if m != 0 {
+			out = append(out, sparseWord{i, m})
+		}
+	}
+	return out
+}
+
+// hitsAny reports whether s has a class of o.
+func (s *classSet) hitsAny(o sparseSet) bool {
+	for _, x := range o {
+		if s[x.w]&x.m != 0 {
 			return true
 		}
 	}
@@ -53,6 +82,7 @@ const (
 
 type slot struct {
 	set  classSet
+	sp   sparseSet // set, sparse
 	kind slotKind
 	opt  bool
 	gap  uint8
@@ -68,6 +98,7 @@ const (
 	fHyper
 	fNoHist
 	fHistAttempt
+	fAct
 )
 
 type rule struct {
@@ -78,9 +109,10 @@ type rule struct {
 	signal string
 	flags  ruleFlags
 	cue    int // index into engine.cues, -1 when not a cue
-	needs  []classSet
-	unless classSet
-	after  classSet // notafter
+	needs  []sparseSet
+	unless sparseSet
+	after  sparseSet   // notafter
+	req    []sparseSet // the required word slots after the first: a message without one cannot match
 	src    string
 }
 
@@ -101,7 +133,14 @@ type engine struct {
 	// named classes used by the code
 	cI1, cYOU, cTHIRD, cREPORT, cNEG, cTRANSP, cCONJ, cFILLER, cDESIRE, cINTENT, cPLAN, cURGE,
 	cHYPER, cLAUGH, cLYRIC, cGAME, cNEWS, cBENIGN, cHISTPRE, cHISTPOST, cTIMEFUT, cIDIOM,
-	cNUM, cQUANT, cKILLSELF, cTOPIC, cENDIT, cSHTOPIC, cSUICIDAL, cKMS int
+	cNUM, cQUANT, cKILLSELF, cTOPIC, cENDIT, cSHTOPIC, cSUICIDAL, cKMS, cNOBODY, cSERIOUS,
+	cDECIDED, cPREPALL int
+
+	// suffixable are the classes a word keeps under an Indonesian possessive
+	// suffix ("adekku", "lenganku", "talinya").
+	suffixable classSet
+	// typo holds the anchor words that tolerate one slip, by first byte.
+	typo [256][]string
 }
 
 var (
@@ -195,6 +234,17 @@ func compile() *engine {
 	e.cTIMEFUT, e.cIDIOM, e.cNUM, e.cQUANT = must("TIMEFUT"), must("IDIOM"), must("NUM"), must("QUANT")
 	e.cKILLSELF, e.cTOPIC, e.cENDIT, e.cSHTOPIC = must("KILLSELF"), must("TOPIC"), must("ENDIT"), must("SHTOPIC")
 	e.cSUICIDAL, e.cKMS = must("SUICIDAL"), must("KMS")
+	e.cNOBODY, e.cSERIOUS, e.cDECIDED, e.cPREPALL = must("NOBODY"), must("SERIOUS"), must("DECIDED"), must("PREPALL")
+	for _, c := range splitList(suffixClasses) {
+		e.suffixable.add(must(c))
+	}
+	for _, w := range splitList(typoAnchors) {
+		keys := phraseKeys(w)
+		if len(keys) != 1 || len(keys[0]) < minTypoAnchor {
+			panic("crisis: bad typo anchor " + w)
+		}
+		e.typo[keys[0][0]] = append(e.typo[keys[0][0]], keys[0])
+	}
 	for _, m := range methodSignals {
 		e.method = append(e.method, struct {
 			class  int
@@ -275,6 +325,7 @@ func compile() *engine {
 		if h := r.slots[r.head]; h.kind != slotUnit || h.opt {
 			panic("crisis: the head must be a required word slot: " + rs.pat)
 		}
+		var after, unless classSet
 		for _, o := range strings.Fields(rs.opts) {
 			k, v, _ := strings.Cut(o, "=")
 			switch k {
@@ -292,9 +343,11 @@ func compile() *engine {
 				r.flags |= fNoHist
 			case "histattempt":
 				r.flags |= fHistAttempt
+			case "act":
+				r.flags |= fAct
 			case "notafter":
 				for _, c := range strings.Split(v, ",") {
-					r.after.add(must(c))
+					after.add(must(c))
 				}
 			case "cat":
 				if v != "sh" {
@@ -317,13 +370,21 @@ func compile() *engine {
 				for _, c := range strings.Split(v, ",") {
 					set.add(must(c))
 				}
-				r.needs = append(r.needs, set)
+				r.needs = append(r.needs, sparseOf(&set))
 			case "unless":
 				for _, c := range strings.Split(v, ",") {
-					r.unless.add(must(c))
+					unless.add(must(c))
 				}
 			default:
 				panic("crisis: unknown rule option " + o)
+			}
+		}
+		r.after, r.unless = sparseOf(&after), sparseOf(&unless)
+		for i := range r.slots {
+			sl := &r.slots[i]
+			sl.sp = sparseOf(&sl.set)
+			if i > 0 && sl.kind == slotUnit && !sl.opt {
+				r.req = append(r.req, sl.sp)
 			}
 		}
 		if r.level == LevelNone && r.cue < 0 {
@@ -520,12 +581,17 @@ func (sc *scratch) addSupp(s string) {
 
 // applies checks the rule's message-level conditions.
 func (r *rule) applies(msg *classSet) bool {
-	for i := range r.needs {
-		if !msg.hits(&r.needs[i]) {
+	for _, q := range r.req {
+		if !msg.hitsAny(q) {
 			return false
 		}
 	}
-	return !msg.hits(&r.unless)
+	for _, n := range r.needs {
+		if !msg.hitsAny(n) {
+			return false
+		}
+	}
+	return !msg.hitsAny(r.unless)
 }
 
 // buildUnits turns tokens into units: longest lexicon phrase first.
@@ -544,7 +610,13 @@ func (e *engine) buildUnits(sc *scratch) {
 			if toks[j].num >= 0 {
 				c = n.next["#"]
 			} else {
-				c = n.next[string(sc.buf[toks[j].start:toks[j].end])]
+				w := sc.buf[toks[j].start:toks[j].end]
+				c = n.next[string(w)]
+				if c == nil {
+					if fix := e.fixTypo(w); fix != "" {
+						c = n.next[fix]
+					}
+				}
 			}
 			if c == nil {
 				break
@@ -559,6 +631,9 @@ func (e *engine) buildUnits(sc *scratch) {
 			u.set = bestSet
 		} else {
 			bestEnd = i
+			if toks[i].num < 0 {
+				e.suffix(sc.buf[toks[i].start:toks[i].end], &u.set)
+			}
 		}
 		if toks[i].num >= 0 && bestEnd == i {
 			u.set.add(e.cNUM)
@@ -596,7 +671,7 @@ func matchSlots(slots []slot, si, pos int, u []unit, at *[maxSlots]int) (int, bo
 		at[si] = pos
 		return matchSlots(slots, si+1, pos, u, at)
 	case slotNot:
-		if pos < len(u) && !u[pos].brk && u[pos].set.hits(&s.set) {
+		if pos < len(u) && !u[pos].brk && u[pos].set.hitsAny(s.sp) {
 			return 0, false
 		}
 		at[si] = pos
@@ -607,7 +682,7 @@ func matchSlots(slots []slot, si, pos int, u []unit, at *[maxSlots]int) (int, bo
 		if p >= len(u) || si > 0 && u[p].brk {
 			break
 		}
-		if u[p].set.hits(&s.set) {
+		if u[p].set.hitsAny(s.sp) {
 			at[si] = p
 			if end, ok := matchSlots(slots, si+1, p+1, u, at); ok {
 				return end, true
@@ -659,7 +734,8 @@ func (e *engine) evaluate(sc *scratch, r *rule, msg *classSet, start, head, end 
 		if msg.has(e.cGAME) {
 			return suppress("gaming")
 		}
-		for k, n := start, 0; k > 0 && n < 4 && !u[k].brk; n++ {
+		// The cue may stand in the clause before ("laper parah, mau mati").
+		for k, n := start, 0; k > 0 && n < 4; n++ {
 			k--
 			if u[k].set.has(e.cHYPER) {
 				return suppress("hyperbole")
@@ -668,7 +744,7 @@ func (e *engine) evaluate(sc *scratch, r *rule, msg *classSet, start, head, end 
 	}
 	for k := start; k > 0 && !u[k].brk; {
 		k--
-		if u[k].set.hits(&r.after) {
+		if u[k].set.hitsAny(r.after) {
 			return LevelNone, CategoryNone, "", false
 		}
 	}
@@ -688,6 +764,7 @@ func (e *engine) evaluate(sc *scratch, r *rule, msg *classSet, start, head, end 
 	if lvl == LevelModerate && r.flags&fNoHist == 0 && e.history(u, head) {
 		return LevelLow, r.cat, "history", true
 	}
+	intent := msg.has(e.cINTENT) || msg.has(e.cDESIRE) || msg.has(e.cPLAN) || msg.has(e.cSERIOUS)
 	if lvl == LevelModerate {
 		// A method named with active ideation is C-SSRS 3 (not for a past
 		// attempt, whose method is history).
@@ -698,7 +775,21 @@ func (e *engine) evaluate(sc *scratch, r *rule, msg *classSet, start, head, end 
 				}
 			}
 		}
-		if msg.has(e.cTIMEFUT) && (msg.has(e.cINTENT) || msg.has(e.cDESIRE) || msg.has(e.cPLAN)) {
+		if msg.has(e.cTIMEFUT) && intent {
+			return LevelHigh, r.cat, "intent:time", true
+		}
+	}
+	// Active ideation, or a passive wish worded as an act ("udahan",
+	// "nyusul", "ngilang selamanya"), with a decision or everything made
+	// ready is intent (C-SSRS 4-5); the act with a time is intent too.
+	if lvl == LevelModerate && r.cat == SuicidalIdeation && r.flags&fNoHist == 0 || lvl == LevelLow && r.flags&fAct != 0 {
+		if msg.has(e.cDECIDED) {
+			return LevelHigh, r.cat, "intent", true
+		}
+		if msg.has(e.cPREPALL) {
+			return LevelHigh, r.cat, "preparation", true
+		}
+		if lvl == LevelLow && msg.has(e.cTIMEFUT) && intent {
 			return LevelHigh, r.cat, "intent:time", true
 		}
 	}
@@ -713,7 +804,7 @@ func (e *engine) negated(u []unit, start, head int) bool {
 	for k, n := head, 0; k > 0 && n < limit && !u[k].brk; n++ {
 		k--
 		s := &u[k].set
-		if s.has(e.cNEG) {
+		if s.has(e.cNEG) || s.has(e.cNOBODY) { // "nobody wants to die young"
 			return true
 		}
 		if k >= start || s.has(e.cTRANSP) {
@@ -736,8 +827,15 @@ func (e *engine) subject(u []unit, head, end int) int {
 		case s.has(e.cREPORT):
 			continue
 		case s.has(e.cI1):
-			if k > 0 && !u[k].brk && u[k-1].set.has(e.cTHIRD) && !u[k-1].set.has(e.cI1) {
-				return subjThird
+			// A possessive: "temen gue", "temen kantor gue" (one plain
+			// word between) is the friend.
+			if k > 0 && !u[k].brk {
+				if p := &u[k-1].set; p.has(e.cTHIRD) && !p.has(e.cI1) {
+					return subjThird
+				}
+				if k > 1 && !u[k-1].brk && u[k-1].set == (classSet{}) && u[k-2].set.has(e.cTHIRD) && !u[k-2].set.has(e.cI1) {
+					return subjThird
+				}
 			}
 			return subjSelf
 		case s.has(e.cYOU):
@@ -839,4 +937,79 @@ func (sc *scratch) language() string {
 		return "id"
 	}
 	return "en"
+}
+
+// minTypoAnchor is the shortest anchor word that tolerates a typo; shorter
+// words have too many neighbours.
+const minTypoAnchor = 5
+
+// fixTypo returns the anchor word w is one slip away from (a letter missing,
+// one extra, or two neighbours swapped: "myslef", "sucide", "bnuh",
+// "overdos"), or "". The first letter must be right. Substitutions are not
+// tolerated: they turn real words into others ("buruh" is not "bunuh").
+func (e *engine) fixTypo(w []byte) string {
+	if len(w) < minTypoAnchor-1 || len(w) > 16 {
+		return ""
+	}
+	for _, a := range e.typo[w[0]] {
+		if oneSlip(w, a) {
+			return a
+		}
+	}
+	return ""
+}
+
+func oneSlip(w []byte, a string) bool {
+	switch len(w) - len(a) {
+	case 0:
+		i := 0
+		for i < len(w) && w[i] == a[i] {
+			i++
+		}
+		if i == len(w) || i+1 == len(w) {
+			return false // equal, or differs only in the last letter
+		}
+		return w[i] == a[i+1] && w[i+1] == a[i] && string(w[i+2:]) == a[i+2:]
+	case -1: // a letter missing
+		i := 0
+		for i < len(w) && w[i] == a[i] {
+			i++
+		}
+		return string(w[i:]) == a[i+1:]
+	case 1: // a letter too many
+		i := 0
+		for i < len(a) && w[i] == a[i] {
+			i++
+		}
+		return string(w[i+1:]) == a[i:]
+	}
+	return false
+}
+
+// suffix gives a word that matched nothing the suffixable classes of its
+// stem under an Indonesian possessive or definite suffix: "adekku" is a
+// person like "adek", "lenganku" a body part like "lengan".
+func (e *engine) suffix(w []byte, set *classSet) {
+	n := len(w)
+	k := 0 // suffix length
+	switch {
+	case n >= 6 && string(w[n-3:]) == "nya":
+		k = 3
+	case n >= 5 && (string(w[n-2:]) == "ku" || string(w[n-2:]) == "mu"):
+		k = 2
+	default:
+		return
+	}
+	c := e.root.next[string(w[:n-k])]
+	if c == nil || !c.term {
+		// Squeezing merged a stem's last letter with the suffix's first
+		// ("jemuran"+"nya" is "jemuranya", "anak"+"ku" is "anaku").
+		c = e.root.next[string(w[:n-k+1])]
+		if c == nil || !c.term {
+			return
+		}
+	}
+	for i := range set {
+		set[i] = c.set[i] & e.suffixable[i]
+	}
 }
