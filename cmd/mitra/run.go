@@ -64,6 +64,7 @@ Usage:
   mitra admin create --email E --password P [--role super_admin|admin] [--name N]
                                  create an administrator
   mitra keys rotate              add a new token signing key
+  mitra seed [--password P]      load a demo data set and print its logins
   mitra version                  print the version
 
 Run 'mitra COMMAND --help' for a command's flags. Every flag can also be
@@ -87,6 +88,8 @@ func (p program) run(ctx context.Context, args []string, getenv func(string) str
 		return adminCmd(ctx, args, getenv, stdout, stderr)
 	case "keys":
 		return keysCmd(ctx, args, getenv, stdout, stderr)
+	case "seed":
+		return seedCmd(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "mitra", buildVersion())
 		return nil
@@ -141,7 +144,7 @@ func (p program) serve(ctx context.Context, args []string, getenv func(string) s
 	defer stopKeys()
 	a.auth.StartKeyRefresh(keyCtx, time.Minute)
 
-	srv := server.New(server.Deps{Config: cfg, Version: buildVersion(), Logger: log, DB: a.db, Redis: a.rdb, Jobs: queue, Auth: a.auth, Limiter: a.limiter, AI: a.ai, Persona: a.persona, Insurance: a.insurance})
+	srv := server.New(server.Deps{Config: cfg, Version: buildVersion(), Logger: log, DB: a.db, Redis: a.rdb, Jobs: queue, Auth: a.auth, Limiter: a.limiter, AI: a.ai, Persona: a.persona, Insurance: a.insurance, Presentations: a.presentations})
 	var handler http.Handler = srv
 	if p.wrap != nil {
 		handler = p.wrap(handler)

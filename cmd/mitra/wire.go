@@ -14,8 +14,10 @@ import (
 	"mitra/internal/ai"
 	"mitra/internal/auth"
 	"mitra/internal/insurance"
+	"mitra/internal/insurance/presentation"
 	"mitra/internal/persona"
 	"mitra/internal/platform/access"
+	"mitra/internal/platform/blob"
 	"mitra/internal/platform/config"
 	"mitra/internal/platform/database"
 	"mitra/internal/platform/jobs"
@@ -23,6 +25,7 @@ import (
 	"mitra/internal/platform/ratelimit"
 	"mitra/internal/platform/sms"
 	"mitra/internal/platform/vault"
+	"mitra/internal/platform/whatsapp"
 )
 
 // app is everything a command may need, built from the configuration.
@@ -41,6 +44,10 @@ type app struct {
 	persona   *persona.Service
 	insurance *insurance.Service
 	closers   []func()
+
+	// presentations is the Agent app's carousel; media holds its files.
+	presentations *presentation.Service
+	media         *blob.Store
 }
 
 // close releases what build opened, last opened first.
@@ -123,15 +130,31 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, er
 	}
 	a.persona = persona.NewService(a.db, a.vault, time.Now)
 	a.persona.Country = a.auth.CountryOf
+	a.persona.UserName = a.auth.NameOf
+	if a.persona.Texts, err = contactSenders(cfg, sender, log); err != nil {
+		return a, err
+	}
+	a.auth.RegisterDataSource(persona.CrisisSupportData{S: a.persona}) // contacts and check-ins in privacy export and erasure
 	a.persona.StartReplyWriter()
 	a.closers = append(a.closers, a.persona.Close)
 
 	a.insurance = insurance.NewService(a.db, a.vault, auth.AgentAccounts{S: a.auth}, time.Now)
+	if cfg.HasProduct(config.ProductAgent) {
+		if a.media, err = blob.Open(ctx, cfg.MediaURL()); err != nil {
+			return a, fmt.Errorf("media storage (MITRA_BLOB_URL): %w", err)
+		}
+		a.closers = append(a.closers, func() { a.media.Close() })
+		a.presentations = presentation.NewService(a.db, a.media, time.Now)
+	}
 
 	workers := river.NewWorkers()
 	periodic := jobs.Platform(workers, a.db)
 	periodic = append(periodic, a.auth.RegisterJobs(workers, sender)...)
-	a.persona.RegisterJobs(workers, persona.Workflow{WebhookURL: cfg.CrisisWebhookURL, WebhookSecret: cfg.CrisisWebhookSecret, EscalateAfter: cfg.CrisisEscalateAfter})
+	a.persona.RegisterJobs(workers, persona.Workflow{WebhookURL: cfg.CrisisWebhookURL, WebhookSecret: cfg.CrisisWebhookSecret, EscalateAfter: cfg.CrisisEscalateAfter,
+		PublicURL: cfg.PublicURL})
+	if cfg.HasProduct(config.ProductAgent) {
+		periodic = append(periodic, a.insurance.RegisterJobs(workers)...) // daily policy status sweep
+	}
 	if a.queue, err = jobs.New(a.db, jobs.Options{Workers: workers, Periodic: periodic, Logger: log.With("component", "jobs")}); err != nil {
 		return a, err
 	}
@@ -165,7 +188,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, er
 func otpSender(cfg config.Config, log *slog.Logger) (sms.OTPSender, error) {
 	switch cfg.SMSProvider {
 	case "msg91":
-		return sms.NewMSG91(sms.MSG91Config{AuthKey: cfg.MSG91AuthKey, TemplateID: cfg.MSG91TemplateID})
+		return sms.NewMSG91(sms.MSG91Config{AuthKey: cfg.MSG91AuthKey, TemplateID: cfg.MSG91TemplateID, Flows: cfg.MSG91Flows})
 	case "log":
 		if cfg.Production() {
 			return nil, errors.New("MITRA_SMS_PROVIDER=log is not allowed in production")
@@ -173,4 +196,33 @@ func otpSender(cfg config.Config, log *slog.Logger) (sms.OTPSender, error) {
 		return sms.LogSender{Logger: log.With("component", "sms")}, nil
 	}
 	return nil, fmt.Errorf("unknown SMS provider %q", cfg.SMSProvider)
+}
+
+// contactSenders returns the channels offered for emergency contacts: SMS
+// through the OTP sender when it can send templates (MSG91 with flow
+// templates, or the development log), WhatsApp by its provider (the log
+// sender only outside production; the configuration refuses it there).
+func contactSenders(cfg config.Config, otp sms.OTPSender, log *slog.Logger) (persona.TextSenders, error) {
+	var t persona.TextSenders
+	if ts, ok := otp.(sms.TemplateSender); ok && (cfg.SMSProvider == "log" || len(cfg.MSG91Flows) > 0) {
+		t.SMS = ts
+	}
+	switch cfg.WhatsAppProvider {
+	case "cloud":
+		c, err := whatsapp.New(whatsapp.Config{Token: cfg.WhatsAppToken, PhoneNumberID: cfg.WhatsAppPhoneNumberID, APIVersion: cfg.WhatsAppAPIVersion,
+			BaseURL: cfg.WhatsAppBaseURL, Templates: cfg.WhatsAppTemplates})
+		if err != nil {
+			return t, usageError{"invalid WhatsApp configuration (MITRA_WHATSAPP_*): " + err.Error()}
+		}
+		t.WhatsApp = c
+	case "log":
+		if cfg.Production() && cfg.HasProduct(config.ProductPersona) {
+			return t, errors.New("MITRA_WHATSAPP_PROVIDER=log is not allowed in production")
+		}
+		t.WhatsApp = whatsapp.LogSender{Logger: log.With("component", "whatsapp")}
+	}
+	if t.SMS == nil && t.WhatsApp == nil && cfg.HasProduct(config.ProductPersona) {
+		log.Warn("no channel for emergency contacts: set MITRA_MSG91_FLOW_TEMPLATES or MITRA_WHATSAPP_PROVIDER=cloud")
+	}
+	return t, nil
 }

@@ -356,6 +356,17 @@ func (s *Service) CreateAdmin(ctx context.Context, email, password, name string,
 	return u, err
 }
 
+// NameOf returns a user's name, "" when the user does not exist or was
+// erased (the Persona service names the user in messages to their
+// emergency contacts).
+func (s *Service) NameOf(ctx context.Context, userID string) string {
+	u, err := getUserByID(ctx, s.DB, userID)
+	if err != nil || u.Status == StatusErased {
+		return ""
+	}
+	return u.Name
+}
+
 // CountryOf returns the ISO country of a user's phone number, "" when the
 // user has none (or does not exist).
 func (s *Service) CountryOf(ctx context.Context, userID string) string {

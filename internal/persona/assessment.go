@@ -123,7 +123,7 @@ func (s *Service) AddAssessment(ctx context.Context, in AssessmentInput) (*Asses
 			level = crisis.LevelHigh
 		}
 		s.recordNotice(ctx, level, "assessment")
-		if _, err := s.openEvent(ctx, p.UserID, level, crisis.SuicidalIdeation, []string{fmt.Sprintf("phq9:item9=%d", *item9)}, "assessment"); err != nil {
+		if _, err := s.openEvent(ctx, p.UserID, level, crisis.SuicidalIdeation, []string{fmt.Sprintf("phq9:item9=%d", *item9)}, "assessment", "en"); err != nil {
 			return nil, err
 		}
 		res, err := s.Resources(ctx, country)

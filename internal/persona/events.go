@@ -32,7 +32,7 @@ type Event struct {
 	Level          crisis.Level    `json:"level"`
 	Category       crisis.Category `json:"category"`
 	Signals        []string        `json:"signals"`
-	Source         string          `json:"source" enum:"chat,assessment"`
+	Source         string          `json:"source" enum:"chat,assessment,checkin"`
 	Status         string          `json:"status" enum:"open,acknowledged,resolved"`
 	AcknowledgedBy *string         `json:"acknowledged_by,omitempty"`
 	AcknowledgedAt *time.Time      `json:"acknowledged_at,omitempty"`
@@ -40,6 +40,7 @@ type Event struct {
 	ResolvedAt     *time.Time      `json:"resolved_at,omitempty"`
 	CreatedAt      time.Time       `json:"created_at"`
 	UpdatedAt      time.Time       `json:"updated_at"`
+	ReopenCount    int             `json:"reopen_count" doc:"Times a follow-up check-in put the event back in the queue"`
 	Notes          []EventNote     `json:"notes,omitempty"`
 }
 
@@ -61,8 +62,10 @@ func (s *Service) recordNotice(ctx context.Context, level crisis.Level, source s
 
 // openEvent creates a crisis event, or raises the level of the user's
 // event still open from the last hour (one event per episode, not one per
-// message). It is audited. It does not depend on the client staying.
-func (s *Service) openEvent(ctx context.Context, userID string, level crisis.Level, cat crisis.Category, signals []string, source string) (string, error) {
+// message), and starts the workflow the rules give the level (for a raised
+// event, the new level's actions not done yet). It is audited. It does not
+// depend on the client staying. lang is the user's language (id or en).
+func (s *Service) openEvent(ctx context.Context, userID string, level crisis.Level, cat crisis.Category, signals []string, source, lang string) (string, error) {
 	ctx = context.WithoutCancel(ctx)
 	if signals == nil {
 		signals = []string{}
@@ -85,7 +88,7 @@ func (s *Service) openEvent(ctx context.Context, userID string, level crisis.Lev
 				After: map[string]any{"level": level.String(), "category": cat, "source": source}}); err != nil {
 				return err
 			}
-			return s.startWorkflow(ctx, tx, id)
+			return s.startWorkflow(ctx, tx, eventStart{ID: id, UserID: userID, Level: level, Category: cat, Source: source, Language: lang})
 		case err != nil:
 			return err
 		}
@@ -96,18 +99,21 @@ func (s *Service) openEvent(ctx context.Context, userID string, level crisis.Lev
 		if _, err := tx.Exec(ctx, `UPDATE crisis_events SET level = ?, category = ?, signals = ?, updated_at = ? WHERE id = ?`, level.String(), string(cat), string(sj), now, id); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.Entry{Action: "crisis.event_raised", ActorID: userID, TargetType: "crisis_event", TargetID: id,
-			Before: map[string]any{"level": cur}, After: map[string]any{"level": level.String()}})
+		if err := audit.Record(ctx, tx, audit.Entry{Action: "crisis.event_raised", ActorID: userID, TargetType: "crisis_event", TargetID: id,
+			Before: map[string]any{"level": cur}, After: map[string]any{"level": level.String()}}); err != nil {
+			return err
+		}
+		return s.startWorkflow(ctx, tx, eventStart{ID: id, UserID: userID, Level: level, Category: cat, Source: source, Language: lang, Raised: true})
 	})
 	return id, err
 }
 
-const eventColumns = `id, user_id, level, category, signals, source, status, acknowledged_by, acknowledged_at, resolved_by, resolved_at, created_at, updated_at`
+const eventColumns = `id, user_id, level, category, signals, source, status, acknowledged_by, acknowledged_at, resolved_by, resolved_at, created_at, updated_at, reopen_count`
 
 func scanEvent(s interface{ Scan(...any) error }) (Event, error) {
 	var e Event
 	var level, cat, sigs string
-	if err := s.Scan(&e.ID, &e.UserID, &level, &cat, &sigs, &e.Source, &e.Status, &e.AcknowledgedBy, &e.AcknowledgedAt, &e.ResolvedBy, &e.ResolvedAt, &e.CreatedAt, &e.UpdatedAt); err != nil {
+	if err := s.Scan(&e.ID, &e.UserID, &level, &cat, &sigs, &e.Source, &e.Status, &e.AcknowledgedBy, &e.AcknowledgedAt, &e.ResolvedBy, &e.ResolvedAt, &e.CreatedAt, &e.UpdatedAt, &e.ReopenCount); err != nil {
 		return e, err
 	}
 	e.Level, _ = crisis.ParseLevel(level)

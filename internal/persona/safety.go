@@ -7,6 +7,7 @@ import (
 
 	"mitra/internal/persona/crisis"
 	"mitra/internal/platform/access"
+	"mitra/internal/platform/database"
 	"mitra/internal/platform/logging"
 )
 
@@ -67,15 +68,37 @@ func (s *Service) Check(ctx context.Context, p access.Principal, userMessages []
 	}
 	n := Notice{Level: r.Level, Category: r.Category, Signals: r.Signals, Language: lang, Reply: safeReply(lang, r.Level, res), Country: country, Resources: res}
 	s.recordNotice(ctx, r.Level, "chat")
-	if r.AtLeast(crisis.LevelHigh) {
-		// High and above also go to the counselor queue. A failure here
-		// must not cost the person their answer: it is logged.
-		if _, err := s.openEvent(ctx, p.UserID, r.Level, r.Category, r.Signals, "chat"); err != nil {
-			logging.FromContext(ctx).Error("crisis event not created", "err", err)
-		}
+	// What follows is the rules' (high and above always open an event for
+	// the counselor queue; below, only when the rule involves a person). A
+	// failure here must not cost the person their answer: it is logged.
+	if err := s.followUp(ctx, p.UserID, r, lang); err != nil {
+		logging.FromContext(ctx).Error("crisis follow-up not started", "err", err)
 	}
 	logging.FromContext(ctx).Warn("crisis risk in chat", "user_id", p.UserID, "level", r.Level.String(), "category", string(r.Category))
 	return json.Marshal(n)
+}
+
+// followUp starts what the rules give a chat notice: an event (and its
+// workflow) at high and above, or when the level's rule notifies a
+// counselor or alerts contacts; otherwise only the follow-up check-in.
+func (s *Service) followUp(ctx context.Context, userID string, r crisis.Result, lang string) error {
+	ctx = context.WithoutCancel(ctx)
+	rules, err := loadRules(ctx, s.DB)
+	if err != nil {
+		return err
+	}
+	rule, _ := rules.For(r.Level)
+	if r.AtLeast(crisis.LevelHigh) || rule.Has(ActionNotifyCounselor) || rule.Has(ActionAlertContacts) {
+		_, err := s.openEvent(ctx, userID, r.Level, r.Category, r.Signals, "chat", lang)
+		return err
+	}
+	if !rule.Has(ActionScheduleCheckin) || rule.CheckinAfterMinutes == nil {
+		return nil
+	}
+	return s.DB.InTx(ctx, func(tx *database.Tx) error {
+		return s.scheduleCheckin(ctx, tx, CrisisCheckinArgs{UserID: userID, Level: r.Level.String(), Category: string(r.Category), Language: lang},
+			time.Duration(*rule.CheckinAfterMinutes)*time.Minute)
+	})
 }
 
 // safeReply follows safe-messaging guidelines (WHO, Samaritans): warmth

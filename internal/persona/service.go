@@ -21,6 +21,11 @@ type Service struct {
 	Country CountryOf // optional: the user's country, for crisis resources
 	Model   Completer // optional: the AI gateway, for analysis
 	Jobs    Enqueuer  // the job queue, for the crisis workflow
+	// UserName returns a user's name (the identity service provides it),
+	// "" when unknown: messages to emergency contacts say who they are about.
+	UserName func(ctx context.Context, userID string) string
+	// Texts deliver messages to emergency contacts, by SMS and WhatsApp.
+	Texts TextSenders
 
 	workflow Workflow
 	replies  replyWriter

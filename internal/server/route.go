@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"mitra/internal/auth"
 	"mitra/internal/platform/access"
@@ -33,7 +35,28 @@ var (
 	RateAI      = RateClass{Name: "ai", PerUser: ratelimit.PerMinute(30, 10), PerIP: ratelimit.PerMinute(10, 5)}
 	RateDefault = RateClass{Name: "default", PerUser: ratelimit.PerMinute(600, 120), PerIP: ratelimit.PerMinute(300, 60)}
 	RateNone    = RateClass{Name: "none"}
+	// RateUpload is for file uploads (up to 50 MiB each): a presentation's
+	// worth at once (20), then one a second.
+	RateUpload = RateClass{Name: "upload", PerUser: ratelimit.PerMinute(60, 20), PerIP: ratelimit.PerMinute(10, 5)}
 )
+
+// largeBody lets operation o (a literal path) take bodies of up to n bytes
+// instead of MaxBodyBytes, and d to read the body and answer instead of
+// the request timeout and huma's 5 s body read: for uploads from phones.
+func (s *Server) largeBody(o huma.Operation, n int64, d time.Duration) huma.Operation {
+	if strings.Contains(o.Path, "{") {
+		panic("largeBody: " + o.Path + " has a wildcard; body limits match exact paths")
+	}
+	s.bodyLimits[o.Method+" "+o.Path] = n
+	o.MaxBodyBytes = n
+	o.BodyReadTimeout = d
+	o.Middlewares = append(o.Middlewares, func(ctx huma.Context, next func(huma.Context)) {
+		_, w := humago.Unwrap(ctx)
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
+		next(ctx)
+	})
+	return o
+}
 
 func (c RateClass) describe() string {
 	switch {

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -10,6 +11,7 @@ import (
 	"mitra/internal/ai"
 	"mitra/internal/auth"
 	"mitra/internal/insurance"
+	"mitra/internal/insurance/presentation"
 	"mitra/internal/persona"
 	"mitra/internal/platform/access"
 )
@@ -113,6 +115,25 @@ func (s *Server) routes() {
 		route(s, op(get, "/api/v1/moods", "moods-list", "Your mood check-ins and weekly trend", tagMood, 422), access.Authenticated, RateDefault, ph.Moods)
 		route(s, op(post, "/api/v1/assessments", "assessments-add", "Score a PHQ-9 or GAD-7 questionnaire", tagMood, 422), access.Authenticated, RateDefault, ph.AddAssessment)
 		route(s, op(get, "/api/v1/assessments", "assessments-list", "Your questionnaires", tagMood), access.Authenticated, RateDefault, ph.Assessments)
+		// Crisis intervention: rules (administrators), follow-up check-ins and
+		// emergency contacts (the caller's own; another user's id is 404).
+		// Contacts answer invitations without an account, by link or code.
+		route(s, op(get, "/api/v1/crisis/rules", "crisis-rules", "The intervention rules: what happens at each level of risk", tagCrisis), access.CrisisRulesManage, RateDefault, ph.Rules)
+		route(s, op(put, "/api/v1/crisis/rules", "crisis-rules-put", "Replace the intervention rules (showing resources, and a counselor at high and above, cannot be removed)", tagCrisis, 422), access.CrisisRulesManage, RateDefault, ph.PutRules)
+		route(s, op(get, "/api/v1/crisis/check-ins", "crisis-checkins", "Your follow-up check-ins waiting for an answer", tagCrisis), access.Authenticated, RateDefault, ph.Checkins)
+		route(s, op(post, "/api/v1/crisis/check-ins/{checkin_id}", "crisis-checkin-answer", "Answer a check-in (worse puts you back in touch with the care team)", tagCrisis, 404, 409, 422), access.Authenticated, RateDefault, ph.AnswerCheckin)
+		route(s, op(get, "/api/v1/emergency-contacts", "contacts-list", "Your emergency contacts", tagContacts), access.Authenticated, RateDefault, ph.ListContacts)
+		route(s, op(post, "/api/v1/emergency-contacts", "contacts-create", "Add an emergency contact (at most 3) and send them an invitation", tagContacts, 409, 422), access.Authenticated, RateDefault, ph.AddContact)
+		route(s, htmlPage(op(get, "/api/v1/emergency-contacts/confirm", "contacts-confirm-page", "The invitation page a contact opens (HTML; opening it changes nothing)", tagContacts)), access.Public, RateOTP, ph.ConfirmPage)
+		route(s, op(post, "/api/v1/emergency-contacts/confirm", "contacts-confirm", "A contact agrees, with the invitation link's token", tagContacts, 404, 410, 422), access.Public, RateOTP, ph.ConfirmContact)
+		route(s, htmlPage(op(get, "/api/v1/emergency-contacts/decline", "contacts-decline-page", "The stop page of every message to a contact (HTML; opening it changes nothing)", tagContacts)), access.Public, RateOTP, ph.DeclinePage)
+		route(s, op(post, "/api/v1/emergency-contacts/decline", "contacts-decline", "A contact refuses or stops all messages, with a link's token", tagContacts, 404, 422), access.Public, RateOTP, ph.DeclineContact)
+		route(s, htmlPage(op(post, "/api/v1/emergency-contacts/respond", "contacts-respond", "The pages' form: token and answer (confirm or decline); answers with a page", tagContacts)), access.Public, RateOTP, ph.Respond)
+		route(s, op(get, "/api/v1/emergency-contacts/{contact_id}", "contacts-get", "One of your emergency contacts", tagContacts, 404), access.Authenticated, RateDefault, ph.GetContact)
+		route(s, op(put, "/api/v1/emergency-contacts/{contact_id}", "contacts-update", "Change a contact (a new number needs a new confirmation)", tagContacts, 404, 409, 422), access.Authenticated, RateDefault, ph.UpdateContact)
+		route(s, op(http.MethodDelete, "/api/v1/emergency-contacts/{contact_id}", "contacts-delete", "Remove an emergency contact", tagContacts, 404), access.Authenticated, RateDefault, ph.DeleteContact)
+		route(s, op(post, "/api/v1/emergency-contacts/{contact_id}/resend", "contacts-resend", "Send a pending contact a new invitation (new link and code)", tagContacts, 404, 409), access.Authenticated, RateDefault, ph.ResendInvite)
+		route(s, op(post, "/api/v1/emergency-contacts/{contact_id}/verify", "contacts-verify", "Confirm a contact with the code they read out to you", tagContacts, 404, 409, 410, 422), access.Authenticated, RateOTP, ph.VerifyContact)
 	}
 
 	// Agent (I1-I4): providers and plans, agents, customers, policies.
@@ -120,7 +141,54 @@ func (s *Server) routes() {
 	// checked by the service on top of the permission.
 	if s.deps.Insurance != nil && s.deps.Config.HasProduct("agent") {
 		ih := insurance.Handlers{S: s.deps.Insurance}
-		_ = ih
+		route(s, op(get, "/api/v1/providers", "providers-list", "Insurance providers with their plan master (inactive ones: administrators)", tagProviders), access.Public, RateDefault, ih.ListProviders)
+		route(s, op(post, "/api/v1/providers", "providers-create", "Add a provider and its plans", tagProviders, 409, 422), access.ProvidersManage, RateDefault, ih.CreateProvider)
+		route(s, op(get, "/api/v1/providers/{provider_id}", "providers-get", "A provider with its plans", tagProviders, 404), access.Public, RateDefault, ih.GetProvider)
+		route(s, op(put, "/api/v1/providers/{provider_id}", "providers-update", "Replace a provider and its plan master", tagProviders, 404, 409, 422), access.ProvidersManage, RateDefault, ih.UpdateProvider)
+		route(s, op(put, "/api/v1/providers/{provider_id}/staff/{user_id}", "providers-staff", "Make a provider admin work for this provider", tagProviders, 404, 422), access.ProvidersManage, RateDefault, ih.LinkStaff)
+		route(s, op(post, "/api/v1/agents/register", "agents-register", "Apply to become an agent (signs in once approved)", tagAgents, 409, 422), access.Public, RateAuth, ih.Apply)
+		route(s, op(get, "/api/v1/agents", "agents-list", "Agents: all (administrators) or a provider's (provider admins)", tagAgents, 422), access.AgentsRead, RateDefault, ih.ListAgents)
+		route(s, op(get, "/api/v1/agents/{agent_id}", "agents-get", "An agent's profile (the agent, their provider's admins, administrators)", tagAgents, 404), access.Authenticated, RateDefault, ih.GetAgent)
+		route(s, op(put, "/api/v1/agents/{agent_id}", "agents-update", "Change an agent's profile (licence: administrators)", tagAgents, 403, 404, 409, 422), access.Authenticated, RateDefault, ih.UpdateAgent)
+		for _, action := range []string{"verify", "approve", "reject", "suspend", "reinstate"} {
+			route(s, op(post, "/api/v1/agents/{agent_id}/"+action, "agents-"+action, "Review an agent: "+action, tagAgents, 404, 409, 422), access.AgentsManage, RateDefault, ih.Decision(action))
+		}
+		route(s, op(get, "/api/v1/agents/{agent_id}/providers", "agents-providers", "An agent's providers with commission rates", tagAgents, 404), access.Authenticated, RateDefault, ih.ListAgentProviders)
+		route(s, op(put, "/api/v1/agents/{agent_id}/providers/{provider_id}", "agents-provider-link", "Link an agent to a provider with commission rates by plan type", tagAgents, 404, 422), access.AgentsManage, RateDefault, ih.LinkProvider)
+		route(s, op(http.MethodDelete, "/api/v1/agents/{agent_id}/providers/{provider_id}", "agents-provider-unlink", "Unlink an agent from a provider", tagAgents, 404, 409), access.AgentsManage, RateDefault, ih.UnlinkProvider)
+		// Customers and policies (I3, I4): agents their own book, provider
+		// admins read their provider's, administrators everything.
+		route(s, op(get, "/api/v1/customers", "customers-list", "Customers: an agent's own, a provider's (provider admins), all (administrators)", tagCustomers, 422), access.BookWork, RateDefault, ih.ListCustomers)
+		route(s, op(post, "/api/v1/customers", "customers-create", "Add a customer (PAN sealed, Aadhaar last 4 only)", tagCustomers, 409, 422), access.BookWork, RateDefault, ih.CreateCustomer)
+		route(s, op(get, "/api/v1/customers/{customer_id}", "customers-get", "A customer, identifiers masked", tagCustomers, 404), access.BookWork, RateDefault, ih.GetCustomer)
+		route(s, op(put, "/api/v1/customers/{customer_id}", "customers-update", "Replace a customer's data", tagCustomers, 404, 409, 422), access.BookWork, RateDefault, ih.UpdateCustomer)
+		route(s, op(http.MethodDelete, "/api/v1/customers/{customer_id}", "customers-delete", "Delete a customer holding no policy", tagCustomers, 404, 409), access.BookWork, RateDefault, ih.DeleteCustomer)
+		route(s, op(get, "/api/v1/policies", "policies-list", "Policies, filtered by status, due window, customer, provider", tagPolicies, 422), access.BookWork, RateDefault, ih.ListPolicies)
+		route(s, op(post, "/api/v1/policies", "policies-create", "Enter a policy (checked against the plan master)", tagPolicies, 409, 422), access.BookWork, RateDefault, ih.CreatePolicy)
+		route(s, op(get, "/api/v1/policies/{policy_id}", "policies-get", "A policy with its maturity, next due and grace dates", tagPolicies, 404), access.BookWork, RateDefault, ih.GetPolicy)
+		route(s, op(put, "/api/v1/policies/{policy_id}", "policies-update", "Correct a policy's terms", tagPolicies, 404, 409, 422), access.BookWork, RateDefault, ih.UpdatePolicy)
+		route(s, op(http.MethodDelete, "/api/v1/policies/{policy_id}", "policies-delete", "Delete a policy entered by mistake (its agent within a day; administrators)", tagPolicies, 404, 409), access.BookWork, RateDefault, ih.DeletePolicy)
+		route(s, op(post, "/api/v1/policies/{policy_id}/status", "policies-status", "Move a policy's status: lapse, revive, paid-up, mature, surrender, claim", tagPolicies, 404, 409, 422), access.BookWork, RateDefault, ih.UpdatePolicyStatus)
+	}
+
+	// Agent: presentation carousel (I5). Every route needs book:work; the
+	// service scopes it: an agent reaches only their own presentations and
+	// files (another agent's id answers 404), administrators everyone's,
+	// other holders (provider admins) none. Templates are for every holder.
+	if s.deps.Config.HasProduct("agent") {
+		pr := presentation.Handlers{S: s.deps.Presentations}
+		route(s, op(get, "/api/v1/presentations/templates", "presentations-templates", "Ready-made presentations to start from", tagPresentations), access.BookWork, RateDefault, pr.Templates)
+		route(s, op(get, "/api/v1/presentations", "presentations-list", "Presentations, newest first: yours (agents) or any agent's (administrators)", tagPresentations, 404, 422), access.BookWork, RateDefault, pr.List)
+		route(s, op(post, "/api/v1/presentations", "presentations-create", "Add a presentation, from scratch or from a template", tagPresentations, 404, 422), access.BookWork, RateDefault, pr.Create)
+		route(s, op(get, "/api/v1/presentations/{presentation_id}", "presentations-get", "A presentation with its slides", tagPresentations, 404), access.BookWork, RateDefault, pr.Get)
+		route(s, op(put, "/api/v1/presentations/{presentation_id}", "presentations-update", "Replace a presentation's title, schedule and slides", tagPresentations, 404, 422), access.BookWork, RateDefault, pr.Update)
+		route(s, op(http.MethodDelete, "/api/v1/presentations/{presentation_id}", "presentations-delete", "Delete a presentation", tagPresentations, 404), access.BookWork, RateDefault, pr.Delete)
+		route(s, op(post, "/api/v1/presentations/{presentation_id}/reorder", "presentations-reorder", "Put a presentation's slides in a new order", tagPresentations, 404, 422), access.BookWork, RateDefault, pr.Reorder)
+		route(s, op(post, "/api/v1/presentations/{presentation_id}/activate", "presentations-activate", "Show this presentation on the agent's home page (the one shown before stops)", tagPresentations, 404, 422), access.BookWork, RateDefault, pr.Activate)
+		route(s, op(post, "/api/v1/presentations/{presentation_id}/deactivate", "presentations-deactivate", "Stop showing a presentation", tagPresentations, 404), access.BookWork, RateDefault, pr.Deactivate)
+		route(s, op(get, "/api/v1/presentations/agent/{agent_id}/active", "presentations-active", "What the agent's home page shows now (the agent and administrators)", tagPresentations, 404), access.BookWork, RateDefault, pr.Active)
+		route(s, s.largeBody(op(post, "/api/v1/presentations/media/upload", "presentations-media-upload", "Upload an image or MP4 video for slides (multipart form, field file)", tagPresentations, 404, 413, 415, 422), presentation.MaxUploadBytes, 5*time.Minute), access.BookWork, RateUpload, pr.Upload)
+		route(s, presentation.DescribeMedia(op(get, "/api/v1/presentations/media/{media_id}", "presentations-media", "A file's bytes (its owner and administrators; cached for a year)", tagPresentations, 404)), access.BookWork, RateDefault, pr.Media)
 	}
 
 	// Prometheus metrics (text exposition format).
@@ -128,20 +196,32 @@ func (s *Server) routes() {
 }
 
 const (
-	tagHealth  = "Health"
-	tagMeta    = "Meta"
-	tagAuth    = "Auth"
-	tagUsers   = "Users"
-	tagAdmin   = "Admin"
-	tagFlags   = "Feature flags"
-	tagAI      = "AI"
-	tagCrisis  = "Crisis"
-	tagPersona = "Personas"
-	tagMood    = "Mood"
+	tagHealth    = "Health"
+	tagMeta      = "Meta"
+	tagAuth      = "Auth"
+	tagUsers     = "Users"
+	tagAdmin     = "Admin"
+	tagFlags     = "Feature flags"
+	tagAI        = "AI"
+	tagCrisis    = "Crisis"
+	tagPersona   = "Personas"
+	tagMood      = "Mood"
+	tagProviders = "Providers"
+	tagAgents    = "Agents"
+	tagContacts  = "Emergency contacts"
 
 	get  = http.MethodGet
 	post = http.MethodPost
 	put  = http.MethodPut
+)
+
+// tagPresentations groups the Agent app's presentation carousel.
+const tagPresentations = "Presentations"
+
+// Tags of the Agent product's book (I3, I4).
+const (
+	tagCustomers = "Customers"
+	tagPolicies  = "Policies"
 )
 
 // op describes an operation: method, path, id, summary, tag and the error

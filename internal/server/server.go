@@ -16,6 +16,7 @@ import (
 	"mitra/internal/ai"
 	"mitra/internal/auth"
 	"mitra/internal/insurance"
+	"mitra/internal/insurance/presentation"
 	"mitra/internal/persona"
 	"mitra/internal/platform/config"
 	"mitra/internal/platform/database"
@@ -43,6 +44,8 @@ type Deps struct {
 	Persona  *persona.Service
 	// Insurance is the Agent product (providers, agents, customers, policies).
 	Insurance *insurance.Service
+	// Presentations is the Agent app's presentation carousel and its media.
+	Presentations *presentation.Service
 }
 
 // Server is the HTTP API.
@@ -51,6 +54,8 @@ type Server struct {
 	mux     *http.ServeMux
 	api     huma.API
 	handler http.Handler
+	// bodyLimits are routes taking bodies larger than MaxBodyBytes.
+	bodyLimits map[string]int64
 }
 
 // New builds the server and registers its routes.
@@ -65,7 +70,7 @@ func New(d Deps) *Server {
 		d.Sampler = sysinfo.NewSampler(d.Config.DataDir)
 	}
 	httpx.InstallHumaErrors()
-	s := &Server{deps: d, mux: http.NewServeMux()}
+	s := &Server{deps: d, mux: http.NewServeMux(), bodyLimits: map[string]int64{}}
 	s.api = humago.New(s.mux, apiConfig(d.Version))
 	s.registerCollectors()
 	s.routes()
@@ -75,6 +80,7 @@ func New(d Deps) *Server {
 		CORSOrigins:    d.Config.CORSOrigins,
 		TrustedProxies: d.Config.TrustedProxies,
 		MaxBodyBytes:   d.Config.MaxBodyBytes,
+		BodyLimits:     s.bodyLimits,
 		RequestTimeout: d.Config.RequestTimeout,
 		QuietPrefixes:  []string{"/health", "/api/v1/health", "/metrics"},
 		Authenticate:   authenticate(d.Auth),

@@ -56,7 +56,7 @@ func newServerWithAI(t *testing.T, db *database.DB, rdb *redis.Client, st authte
 	e.Svc.RegisterDataSource(gw)
 	return server.New(server.Deps{Config: conf, Version: "v-test", DB: db, Redis: rdb, Jobs: q, Registry: prometheus.NewRegistry(),
 		Auth: e.Svc, Limiter: e.Limiter, AI: gw, Persona: personaService(db, e, gw),
-		Insurance: insurance.NewService(db, e.Vault, auth.AgentAccounts{S: e.Svc}, e.Clock.Now)}), e
+		Insurance: insurance.NewService(db, e.Vault, auth.AgentAccounts{S: e.Svc}, e.Clock.Now), Presentations: presentationService(t, db, e)}), e
 }
 
 func get(t *testing.T, h http.Handler, path string) (*httptest.ResponseRecorder, map[string]any) {

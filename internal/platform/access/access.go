@@ -65,7 +65,8 @@ const (
 
 	CrisisResourcesManage Permission = "crisis:resources_manage"
 	PersonasManage        Permission = "personas:manage"
-	CrisisQueue           Permission = "crisis:queue" // work crisis events; read the crisis report
+	CrisisQueue           Permission = "crisis:queue"        // work crisis events; read the crisis report
+	CrisisRulesManage     Permission = "crisis:rules_manage" // change the crisis intervention rules
 
 	// Agent (insurance). An agent works only their own book; ownership
 	// (agent, provider admin, administrator) is checked by the domain.
@@ -79,8 +80,8 @@ const (
 // Authenticated; ownership (a user acting on their own objects) is checked
 // by the domain on top of these.
 var grants = map[Role][]Permission{
-	SuperAdmin:    {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin, AIUsageRead, CrisisResourcesManage, PersonasManage, CrisisQueue, ProvidersManage, AgentsManage, AgentsRead, BookWork},
-	Admin:         {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin, AIUsageRead, CrisisResourcesManage, PersonasManage, CrisisQueue, ProvidersManage, AgentsManage, AgentsRead, BookWork},
+	SuperAdmin:    {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin, AIUsageRead, CrisisResourcesManage, PersonasManage, CrisisQueue, CrisisRulesManage, ProvidersManage, AgentsManage, AgentsRead, BookWork},
+	Admin:         {UsersReadAny, UsersUpdateAny, UsersAssign, UsersSearch, UsersExportAny, UsersEraseAny, AuditRead, FlagsManage, HealthAdmin, AIUsageRead, CrisisResourcesManage, PersonasManage, CrisisQueue, CrisisRulesManage, ProvidersManage, AgentsManage, AgentsRead, BookWork},
 	Counselor:     {CrisisQueue},
 	ProviderAdmin: {AgentsRead, BookWork},
 	Agent:         {BookWork},

@@ -55,6 +55,19 @@ type Config struct {
 	MSG91TemplateID string
 	FeatureFlags    map[string]bool
 
+	// PublicURL is where people outside the apps reach this server (links
+	// in messages to emergency contacts), without a trailing slash.
+	PublicURL string
+	// MSG91Flows maps "template.language" to an MSG91 flow template id, for
+	// messages to emergency contacts by SMS.
+	MSG91Flows            map[string]string
+	WhatsAppProvider      string // log | cloud | off
+	WhatsAppToken         string // secret
+	WhatsAppPhoneNumberID string
+	WhatsAppAPIVersion    string
+	WhatsAppBaseURL       string
+	WhatsAppTemplates     map[string]string // logical name -> approved template name
+
 	AIBaseURL      string
 	AIAPIKey       string // secret
 	AIDefaultModel string
@@ -67,6 +80,10 @@ type Config struct {
 	CrisisWebhookURL    string
 	CrisisWebhookSecret string // secret
 	CrisisEscalateAfter time.Duration
+
+	// BlobURL is where media is stored: file:///dir or s3://bucket?...;
+	// empty means the directory media under DataDir (see MediaURL).
+	BlobURL string
 }
 
 // AILimit is one role's AI allowance; 0 means unlimited.
@@ -85,6 +102,19 @@ func (c Config) HasProduct(p string) bool { return slices.Contains(c.Products, p
 // SQLitePath is the database file used when no database URL is set.
 func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "mitra.db") }
 
+// MediaURL is the blob store URL: BlobURL, or the directory media under
+// DataDir (made absolute) when it is empty.
+func (c Config) MediaURL() string {
+	if c.BlobURL != "" {
+		return c.BlobURL
+	}
+	dir := filepath.Join(c.DataDir, "media")
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(dir)}).String()
+}
+
 // LogValue renders the configuration for logs with secrets masked.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
@@ -96,6 +126,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("redis", RedactURL(c.RedisURL)),
 		slog.Any("products", c.Products),
 		slog.Any("cors_origins", c.CORSOrigins),
+		slog.String("media", RedactURL(c.MediaURL())),
 	)
 }
 
@@ -274,6 +305,51 @@ func settings() []setting {
 			c.MSG91TemplateID = v
 			return nil
 		}},
+		{"msg91-flow-templates", "MITRA_MSG91_FLOW_TEMPLATES", "", "MSG91 flow templates for messages to emergency contacts, name.language=template_id[,...] (names contact_invite, contact_alert; languages id, en)", false, func(c *Config, v string) error {
+			m, err := pairs(v, func(k string) bool { return templateKey.MatchString(k) }, "name.language=template_id")
+			c.MSG91Flows = m
+			return err
+		}},
+		{"public-url", "MITRA_PUBLIC_URL", "http://localhost:8012", "this server's address as people outside the apps reach it (links in messages); https in production", false, func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+				return errors.New("must be an http(s) URL such as https://api.example.com")
+			}
+			c.PublicURL = strings.TrimRight(v, "/")
+			return nil
+		}},
+		{"whatsapp-provider", "MITRA_WHATSAPP_PROVIDER", "log", "how WhatsApp messages are sent: log (development only), cloud (WhatsApp Cloud API) or off", false, func(c *Config, v string) error {
+			if v != "log" && v != "cloud" && v != "off" {
+				return errors.New("must be log, cloud or off")
+			}
+			c.WhatsAppProvider = v
+			return nil
+		}},
+		{"whatsapp-token", "MITRA_WHATSAPP_TOKEN", "", "WhatsApp Cloud API access token", true, func(c *Config, v string) error {
+			c.WhatsAppToken = v
+			return nil
+		}},
+		{"whatsapp-phone-number-id", "MITRA_WHATSAPP_PHONE_NUMBER_ID", "", "WhatsApp Cloud API phone number id of the sending number", false, func(c *Config, v string) error {
+			c.WhatsAppPhoneNumberID = v
+			return nil
+		}},
+		{"whatsapp-api-version", "MITRA_WHATSAPP_API_VERSION", "v23.0", "Graph API version of WhatsApp calls", false, func(c *Config, v string) error {
+			c.WhatsAppAPIVersion = v
+			return nil
+		}},
+		{"whatsapp-base-url", "MITRA_WHATSAPP_BASE_URL", "https://graph.facebook.com", "Graph API address", false, func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return errors.New("must be an http(s) URL")
+			}
+			c.WhatsAppBaseURL = v
+			return nil
+		}},
+		{"whatsapp-templates", "MITRA_WHATSAPP_TEMPLATES", "contact_invite=mitra_contact_invite,contact_alert=mitra_contact_alert", "approved WhatsApp template of each message, name=template_name[,...]", false, func(c *Config, v string) error {
+			m, err := pairs(v, func(k string) bool { return flagName.MatchString(k) }, "name=template_name")
+			c.WhatsAppTemplates = m
+			return err
+		}},
 		{"ai-base-url", "MITRA_AI_BASE_URL", "https://openrouter.ai/api/v1", "OpenAI-compatible upstream (OpenRouter, Ollama, vLLM)", false, func(c *Config, v string) error {
 			u, err := url.Parse(v)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -338,6 +414,22 @@ func settings() []setting {
 			return nil
 		}},
 		{"crisis-escalate-after", "MITRA_CRISIS_ESCALATE_AFTER", "15m", "escalate a crisis event nobody acknowledged within this time", false, durationInto(func(c *Config) *time.Duration { return &c.CrisisEscalateAfter })},
+		{"blob-url", "MITRA_BLOB_URL", "", "media storage: file:///dir or s3://bucket?region=...[&endpoint=...&use_path_style=true] (default: the directory media in the data dir)", false, func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			u, err := url.Parse(v)
+			switch {
+			case err != nil || (u.Scheme != "file" && u.Scheme != "s3"):
+				return errors.New("must be a file:// or s3:// URL")
+			case u.Scheme == "file" && u.Path == "":
+				return errors.New("a file:// URL needs a directory, like file:///var/lib/mitra/media")
+			case u.Scheme == "s3" && u.Host == "":
+				return errors.New("an s3:// URL needs a bucket, like s3://mitra-media?region=ap-south-1")
+			}
+			c.BlobURL = v
+			return nil
+		}},
 		{"feature-flags", "MITRA_FEATURE_FLAGS", "", "feature flag defaults, key=true|false[,...]; the database overrides them", false, func(c *Config, v string) error {
 			c.FeatureFlags = map[string]bool{}
 			for _, kv := range splitList(v) {
@@ -354,9 +446,25 @@ func settings() []setting {
 }
 
 var (
-	identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
-	flagName   = regexp.MustCompile(`^[a-z][a-z0-9_]{1,62}$`)
+	identifier  = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+	flagName    = regexp.MustCompile(`^[a-z][a-z0-9_]{1,62}$`)
+	templateKey = regexp.MustCompile(`^[a-z][a-z0-9_]{1,62}\.[a-z]{2}$`)
 )
+
+// pairs reads "key=value[,...]" with keys checked by valid; shape names
+// the expected form in errors.
+func pairs(v string, valid func(string) bool, shape string) (map[string]string, error) {
+	m := map[string]string{}
+	for _, kv := range splitList(v) {
+		k, val, ok := strings.Cut(kv, "=")
+		k, val = strings.TrimSpace(k), strings.TrimSpace(val)
+		if !ok || val == "" || !valid(k) {
+			return nil, fmt.Errorf("%q is not %s", kv, shape)
+		}
+		m[k] = val
+	}
+	return m, nil
+}
 
 func durationInto(field func(*Config) *time.Duration) func(*Config, string) error {
 	return func(c *Config, v string) error {
@@ -446,6 +554,20 @@ func Load(name string, getenv func(string) string, args []string, usage io.Write
 		if c.SMSProvider == "log" {
 			return Config{}, nil, &Error{Env: "MITRA_SMS_PROVIDER", Flag: "sms-provider", Err: errors.New("log writes codes to the log and sends nothing: not allowed in production")}
 		}
+	}
+	if c.Production() && c.HasProduct(ProductPersona) {
+		if c.WhatsAppProvider == "log" {
+			return Config{}, nil, &Error{Env: "MITRA_WHATSAPP_PROVIDER", Flag: "whatsapp-provider", Err: errors.New("log writes messages to the log and sends nothing: not allowed in production (use cloud or off)")}
+		}
+		if !strings.HasPrefix(c.PublicURL, "https://") {
+			return Config{}, nil, &Error{Env: "MITRA_PUBLIC_URL", Flag: "public-url", Err: errors.New("must be an https:// address in production (links sent to emergency contacts)")}
+		}
+		if c.WhatsAppProvider == "off" && len(c.MSG91Flows) == 0 {
+			return Config{}, nil, &Error{Env: "MITRA_MSG91_FLOW_TEMPLATES", Flag: "msg91-flow-templates", Err: errors.New("emergency contacts need a channel: set the MSG91 flow templates or MITRA_WHATSAPP_PROVIDER=cloud")}
+		}
+	}
+	if c.WhatsAppProvider == "cloud" && (c.WhatsAppToken == "" || c.WhatsAppPhoneNumberID == "") {
+		return Config{}, nil, &Error{Env: "MITRA_WHATSAPP_TOKEN", Flag: "whatsapp-token", Err: errors.New("cloud needs MITRA_WHATSAPP_TOKEN and MITRA_WHATSAPP_PHONE_NUMBER_ID")}
 	}
 	if c.SMSProvider == "msg91" && (c.MSG91AuthKey == "" || c.MSG91TemplateID == "") {
 		return Config{}, nil, &Error{Env: "MITRA_MSG91_AUTH_KEY", Flag: "msg91-auth-key", Err: errors.New("msg91 needs MITRA_MSG91_AUTH_KEY and MITRA_MSG91_TEMPLATE_ID")}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -322,5 +323,40 @@ func TestLimitKey(t *testing.T) {
 		if got := httpx.LimitKey(in); got != want {
 			t.Errorf("LimitKey(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// One route may take larger bodies than the rest.
+func TestBodyLimitPerRoute(t *testing.T) {
+	mux := http.NewServeMux()
+	read := func(w http.ResponseWriter, r *http.Request) {
+		n, err := io.Copy(io.Discard, r.Body)
+		if err != nil {
+			httpx.WriteProblem(w, httpx.StatusProblem(r.Context(), http.StatusRequestEntityTooLarge, err.Error()))
+			return
+		}
+		_, _ = io.WriteString(w, strconv.FormatInt(n, 10))
+	}
+	mux.HandleFunc("POST /upload", read)
+	mux.HandleFunc("POST /other", read)
+	h := httpx.Stack(httpx.Router(mux), httpx.Options{MaxBodyBytes: 1024, BodyLimits: map[string]int64{"POST /upload": 8192}})
+	send := func(path string, n int, chunked bool) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(strings.Repeat("x", n)))
+		if chunked {
+			r.ContentLength = -1
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	if w := send("/upload", 5000, false); w.Code != 200 || w.Body.String() != "5000" {
+		t.Fatalf("5000 bytes to the large route: %d %s", w.Code, w.Body)
+	}
+	problem(t, send("/upload", 9000, false), 413, "payload_too_large")
+	problem(t, send("/upload", 9000, true), 413, "payload_too_large")
+	problem(t, send("/other", 5000, false), 413, "payload_too_large")
+	problem(t, send("/other", 5000, true), 413, "payload_too_large")
+	if w := send("/other", 1000, false); w.Code != 200 {
+		t.Fatalf("small body elsewhere: %d", w.Code)
 	}
 }

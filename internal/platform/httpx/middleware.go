@@ -25,6 +25,9 @@ type Options struct {
 	CORSOrigins    []string
 	TrustedProxies []netip.Prefix
 	MaxBodyBytes   int64
+	// BodyLimits raises (or lowers) MaxBodyBytes for single routes, keyed
+	// by method and exact path ("POST /api/v1/presentations/media/upload").
+	BodyLimits map[string]int64
 	// RequestTimeout is the write deadline of ordinary requests; streaming
 	// handlers lift it with http.ResponseController.
 	RequestTimeout time.Duration
@@ -43,7 +46,7 @@ func Stack(h http.Handler, o Options) http.Handler {
 	if o.Logger == nil {
 		o.Logger = logging.Discard()
 	}
-	h = limits(h, o.MaxBodyBytes, o.RequestTimeout)
+	h = limits(h, o.MaxBodyBytes, o.BodyLimits, o.RequestTimeout)
 	if o.Authenticate != nil {
 		h = o.Authenticate(h)
 	}
@@ -277,9 +280,14 @@ func corsHandler(origins []string) *cors.Cors {
 	return cors.New(o)
 }
 
-// limits caps the request body and sets the write deadline.
-func limits(next http.Handler, maxBody int64, timeout time.Duration) http.Handler {
+// limits caps the request body (maxBody, or the route's own limit in
+// byRoute) and sets the write deadline.
+func limits(next http.Handler, defaultMax int64, byRoute map[string]int64, timeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		maxBody := defaultMax
+		if n, ok := byRoute[r.Method+" "+r.URL.Path]; ok {
+			maxBody = n
+		}
 		if maxBody > 0 {
 			if r.ContentLength > maxBody {
 				WriteProblem(w, StatusProblem(r.Context(), http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", maxBody)))

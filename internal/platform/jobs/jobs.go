@@ -145,6 +145,38 @@ func (q *Queue) InsertTx(ctx context.Context, tx *database.Tx, args river.JobArg
 	return res.Job, nil
 }
 
+// JobsOfKind lists up to 100 jobs of one kind in any state, oldest first
+// (for operations and tests).
+func (q *Queue) JobsOfKind(ctx context.Context, kind string) ([]*rivertype.JobRow, error) {
+	params := river.NewJobListParams().Kinds(kind).First(100)
+	var res *river.JobListResult
+	var err error
+	if q.pg != nil {
+		res, err = q.pg.JobList(ctx, params)
+	} else {
+		res, err = q.sqlite.JobList(ctx, params)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("jobs: list %s: %w", kind, err)
+	}
+	return res.Jobs, nil
+}
+
+// RunNow makes a scheduled, retryable, completed, cancelled or discarded
+// job available at once (River's JobRetry); a running job is left alone.
+func (q *Queue) RunNow(ctx context.Context, id int64) error {
+	var err error
+	if q.pg != nil {
+		_, err = q.pg.JobRetry(ctx, id)
+	} else {
+		_, err = q.sqlite.JobRetry(ctx, id)
+	}
+	if err != nil {
+		return fmt.Errorf("jobs: run %d now: %w", id, err)
+	}
+	return nil
+}
+
 // Subscribe returns a channel of queue events of the given kinds (for
 // tests and metrics) and a function that ends the subscription.
 func (q *Queue) Subscribe(kinds ...river.EventKind) (<-chan *river.Event, func()) {

@@ -141,3 +141,48 @@ func TestOptimizeJob(t *testing.T) {
 		}
 	})
 }
+
+// A job scheduled for later is listed by kind and runs at once when asked.
+func TestRunNowRunsAScheduledJob(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		w := &greetWorker{seen: make(chan string, 10), runs: new(atomic.Int32)}
+		workers := river.NewWorkers()
+		river.AddWorker(workers, w)
+		q, err := jobs.New(db, jobs.Options{Workers: workers, PollInterval: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			_ = q.Stop(sctx)
+		}()
+		if _, err := q.Insert(ctx, greetArgs{Name: "later"}, &river.InsertOpts{ScheduledAt: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		list, err := q.JobsOfKind(ctx, "test_greet")
+		if err != nil || len(list) != 1 || list[0].State != "scheduled" {
+			t.Fatalf("list %v %v", list, err)
+		}
+		select {
+		case n := <-w.seen:
+			t.Fatalf("%s ran before its time", n)
+		case <-time.After(300 * time.Millisecond):
+		}
+		if err := q.RunNow(ctx, list[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case n := <-w.seen:
+			if n != "later" {
+				t.Fatalf("ran %s", n)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the job did not run")
+		}
+	})
+}

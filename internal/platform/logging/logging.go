@@ -77,6 +77,16 @@ func redact(_ []string, a slog.Attr) slog.Attr {
 	return a
 }
 
+// MaskPhone keeps the "+", the first two digits and the last two digits of
+// an E.164 number ("+6281234567890" becomes "+62*********90"), so a log
+// line can tell messages apart without holding the number.
+func MaskPhone(phone string) string {
+	if len(phone) < 6 {
+		return strings.Repeat("*", len(phone))
+	}
+	return phone[:3] + strings.Repeat("*", len(phone)-5) + phone[len(phone)-2:]
+}
+
 type ctxKey struct{}
 
 // WithLogger returns a context carrying the logger.

@@ -72,3 +72,11 @@ func TestRequestLoggerCarriesRequestID(t *testing.T) {
 		t.Fatalf("request id missing: %s", buf.String())
 	}
 }
+
+func TestMaskPhone(t *testing.T) {
+	for in, want := range map[string]string{"+6281234567890": "+62*********90", "+919812345678": "+91********78", "+1234": "*****", "": ""} {
+		if got := MaskPhone(in); got != want {
+			t.Errorf("MaskPhone(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -29,6 +29,9 @@ type MSG91Config struct {
 	BaseURL    string        // default https://control.msg91.com
 	HTTPClient *http.Client  // default: a client with sane timeouts
 	Timeout    time.Duration // per request, default 10s
+	// Flows maps TemplateKey(name, language) to the id of an MSG91 flow
+	// template, for SendTemplate. Optional: without it only codes are sent.
+	Flows map[string]string
 }
 
 // MSG91 sends codes through MSG91's OTP API (v5): one POST per code, the
@@ -40,6 +43,9 @@ type MSG91 struct {
 	endpoint   *url.URL
 	client     *http.Client
 	timeout    time.Duration
+
+	flowEndpoint *url.URL
+	flows        map[string]string
 }
 
 var _ OTPSender = (*MSG91)(nil)
@@ -71,6 +77,13 @@ func NewMSG91(cfg MSG91Config) (*MSG91, error) {
 		return nil, errors.New("sms: msg91 base URL must be an absolute http(s) URL without credentials, query or fragment")
 	}
 	endpoint := base.JoinPath(msg91OTPPath)
+	flows := map[string]string{}
+	for k, v := range cfg.Flows {
+		if strings.TrimSpace(k) == "" || strings.TrimSpace(v) == "" {
+			return nil, errors.New("sms: msg91 flow templates need a name.language and an id")
+		}
+		flows[k] = strings.TrimSpace(v)
+	}
 
 	var client http.Client
 	if cfg.HTTPClient != nil {
@@ -89,6 +102,9 @@ func NewMSG91(cfg MSG91Config) (*MSG91, error) {
 		endpoint:   endpoint,
 		client:     &client,
 		timeout:    cfg.Timeout,
+
+		flowEndpoint: base.JoinPath(msg91FlowPath),
+		flows:        flows,
 	}, nil
 }
 

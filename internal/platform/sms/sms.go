@@ -1,8 +1,13 @@
-// Package sms delivers one-time codes by text message.
+// Package sms delivers one-time codes and template messages by text
+// message.
 //
 // An OTPSender is given a phone number in E.164 form, the code and why it
 // is sent. Two senders exist: LogSender for development, which writes the
 // code to the log and sends nothing, and MSG91, which calls MSG91's OTP API.
+// Both are also TemplateSenders, for other business messages (invitations
+// and alerts to emergency contacts): MSG91 through its flow API with
+// registered templates, LogSender by logging the text with the number
+// masked.
 //
 // Senders are called from durable jobs, so every error says whether a retry
 // can help: an error that wraps ErrPermanent (rejected number, bad

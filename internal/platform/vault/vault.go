@@ -11,14 +11,17 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -174,4 +177,41 @@ func (k *Keyring) Derive(purpose string) []byte {
 		panic(err) // only for lengths hkdf cannot produce; 32 is fine
 	}
 	return key
+}
+
+// Fingerprints returns the HMAC-SHA256 of value under a key derived for
+// purpose from each key of the ring, each written "kid.hex", the primary's
+// first and the others in key-id order. Store the first; look a value up by
+// all of them (SQL "IN"), so fingerprints made before a rotation still
+// match while their key stays in the ring. A fingerprint reveals nothing
+// of a low-entropy value (a phone number, a code) without the key.
+func (k *Keyring) Fingerprints(purpose string, value []byte) []string {
+	kids := make([]string, 0, len(k.raw))
+	for kid := range k.raw {
+		if kid != k.primary {
+			kids = append(kids, kid)
+		}
+	}
+	sort.Strings(kids)
+	kids = append([]string{k.primary}, kids...)
+	out := make([]string, len(kids))
+	for i, kid := range kids {
+		out[i] = k.fingerprint(kid, purpose, value)
+	}
+	return out
+}
+
+// Fingerprint is the first of Fingerprints: the one to store.
+func (k *Keyring) Fingerprint(purpose string, value []byte) string {
+	return k.fingerprint(k.primary, purpose, value)
+}
+
+func (k *Keyring) fingerprint(kid, purpose string, value []byte) string {
+	key, err := hkdf.Key(sha256.New, k.raw[kid], nil, "mitra:fingerprint:"+purpose, 32)
+	if err != nil {
+		panic(err) // only for lengths hkdf cannot produce; 32 is fine
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write(value)
+	return kid + "." + hex.EncodeToString(m.Sum(nil))
 }

@@ -87,3 +87,35 @@ func TestLoadOrCreate(t *testing.T) {
 		t.Fatal("reloaded keyring differs")
 	}
 }
+
+// A fingerprint made under the old primary still matches after a rotation,
+// purposes do not share fingerprints, and a key removed from the ring stops
+// matching.
+func TestFingerprintsSurviveRotation(t *testing.T) {
+	oldSpec := NewKeySpec("a1")
+	old, err := Parse(oldSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := old.Fingerprint("phone", []byte("+6281234567890"))
+	if !strings.HasPrefix(stored, "a1.") || len(stored) != len("a1.")+64 {
+		t.Fatalf("fingerprint %q", stored)
+	}
+	if old.Fingerprint("phone", []byte("+6281234567891")) == stored || old.Fingerprint("code", []byte("+6281234567890")) == stored {
+		t.Fatal("different values or purposes share a fingerprint")
+	}
+	rotated, err := Parse(NewKeySpec("b2") + "," + oldSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := rotated.Fingerprints("phone", []byte("+6281234567890"))
+	if len(all) != 2 || !strings.HasPrefix(all[0], "b2.") || all[1] != stored || rotated.Fingerprint("phone", []byte("+6281234567890")) != all[0] {
+		t.Fatalf("after rotation: %v (stored %s)", all, stored)
+	}
+	dropped, _ := Parse(NewKeySpec("b2"))
+	for _, f := range dropped.Fingerprints("phone", []byte("+6281234567890")) {
+		if f == stored {
+			t.Fatal("a removed key still matches")
+		}
+	}
+}
