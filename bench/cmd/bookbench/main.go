@@ -140,6 +140,9 @@ func benchDB(ctx context.Context, o options, bin, db string, env []string, dbo d
 	if err != nil {
 		return nil, err
 	}
+	// The bulk load runs with the server stopped: one long write
+	// transaction would hold SQLite's writer from the server's job queue.
+	s.Stop()
 	d, err := database.Open(ctx, dbo)
 	if err != nil {
 		return nil, err
@@ -151,6 +154,10 @@ func benchDB(ctx context.Context, o options, bin, db string, env []string, dbo d
 		return nil, fmt.Errorf("load: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "%s: loaded %d policies in %s\n", db, o.policies, time.Since(t0).Round(time.Second))
+	if s, err = proc.Start(bin, env...); err != nil {
+		return nil, err
+	}
+	defer s.Stop()
 	tokens := make([]string, len(book.agents))
 	for i, a := range book.agents {
 		if tokens[i], err = login(s.Base, a.code, proc.Password); err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"mitra/internal/platform/database"
+	"mitra/internal/platform/logging"
 )
 
 // Options configure New.
@@ -52,8 +53,16 @@ func New(db *database.DB, o Options) (*Queue, error) {
 	if o.MaxWorkers <= 0 {
 		o.MaxWorkers = 10
 	}
+	var middleware []rivertype.Middleware
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	} else {
+		// Workers log through logging.FromContext: give them the node's
+		// logger, with the job's kind and id.
+		base := o.Logger
+		middleware = append(middleware, river.WorkerMiddlewareFunc(func(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) error {
+			return doInner(logging.WithLogger(ctx, base.With("job", job.Kind, "job_id", job.ID)))
+		}))
 	}
 	cfg := &river.Config{
 		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.MaxWorkers}},
@@ -61,6 +70,7 @@ func New(db *database.DB, o Options) (*Queue, error) {
 		PeriodicJobs: o.Periodic,
 		Logger:       o.Logger,
 		MaxAttempts:  10,
+		Middleware:   middleware,
 	}
 	q := &Queue{db: db}
 	var err error

@@ -1,8 +1,12 @@
 package jobs_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +17,7 @@ import (
 	"mitra/internal/platform/database"
 	"mitra/internal/platform/database/dbtest"
 	"mitra/internal/platform/jobs"
+	"mitra/internal/platform/logging"
 )
 
 func TestMain(m *testing.M) {
@@ -186,3 +191,60 @@ func TestRunNowRunsAScheduledJob(t *testing.T) {
 		}
 	})
 }
+
+type logArgs struct{}
+
+func (logArgs) Kind() string { return "test_log" }
+
+type logWorker struct {
+	river.WorkerDefaults[logArgs]
+	done chan struct{}
+}
+
+func (w *logWorker) Work(ctx context.Context, _ *river.Job[logArgs]) error {
+	logging.FromContext(ctx).Info("working")
+	close(w.done)
+	return nil
+}
+
+// Workers log through the node's logger, tagged with the job, not through
+// the process default.
+func TestWorkersLogThroughTheQueueLogger(t *testing.T) {
+	db := dbtest.SQLite(t)
+	ctx := context.Background()
+	var mu sync.Mutex
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return buf.Write(p) }), nil))
+	w := &logWorker{done: make(chan struct{})}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, w)
+	q, err := jobs.New(db, jobs.Options{Workers: workers, PollInterval: 50 * time.Millisecond, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		_ = q.Stop(sctx)
+	}()
+	if _, err := q.Insert(ctx, logArgs{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-w.done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("job did not run")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(buf.String(), `"msg":"working","job":"test_log","job_id":`) {
+		t.Fatalf("worker log line not on the queue's logger with the job: %s", buf.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
