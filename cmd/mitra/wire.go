@@ -139,6 +139,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, er
 	a.closers = append(a.closers, a.persona.Close)
 
 	a.insurance = insurance.NewService(a.db, a.vault, auth.AgentAccounts{S: a.auth}, time.Now)
+	a.auth.RegisterDataSource(a.insurance) // agent profiles in privacy export and erasure
 	if cfg.HasProduct(config.ProductAgent) {
 		if a.media, err = blob.Open(ctx, cfg.MediaURL()); err != nil {
 			return a, fmt.Errorf("media storage (MITRA_BLOB_URL): %w", err)

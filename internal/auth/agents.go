@@ -2,12 +2,9 @@ package auth
 
 import (
 	"context"
-	"strings"
 
 	"mitra/internal/platform/access"
-	"mitra/internal/platform/apperr"
 	"mitra/internal/platform/database"
-	"mitra/internal/platform/ids"
 )
 
 // AgentAccounts adapts the identity service to what the Agent product
@@ -15,37 +12,21 @@ import (
 // cannot sign in until approval gives them an agent code.
 type AgentAccounts struct{ S *Service }
 
-// CreateAgentAccount validates the applicant's identity and creates a user
-// with role agent and no agent code, inside tx. Field errors name body.*.
-func (a AgentAccounts) CreateAgentAccount(ctx context.Context, tx *database.Tx, name, email, phone, password string) (string, error) {
-	s := a.S
-	nu := newUser{ID: ids.New(), Name: strings.TrimSpace(name), Role: string(access.Agent)}
-	var fields []apperr.FieldError
-	addErr := func(err error) {
-		if e, ok := apperr.As(err); ok {
-			fields = append(fields, e.Fields...)
+// NewAgentAccount validates an applicant's identity (a phone is required)
+// and hashes the password: the slow part, done before any transaction.
+// The returned function inserts the account, with role agent and no agent
+// code, inside the caller's transaction. Field errors name body.*.
+func (a AgentAccounts) NewAgentAccount(name, email, phone, password string) (func(context.Context, *database.Tx) (string, error), error) {
+	nu, err := a.S.newAccount(name, email, phone, password, access.Agent, true)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, tx *database.Tx) (string, error) {
+		if err := insertUser(ctx, tx, nu, a.S.Now()); err != nil {
+			return "", err
 		}
-	}
-	if nu.Name == "" {
-		fields = append(fields, apperr.FieldError{Location: "body.name", Message: "must not be blank"})
-	}
-	p, err := NormalizePhone("body.phone", phone)
-	addErr(err)
-	nu.Phone = strOrNil(p)
-	if email != "" {
-		e, err := NormalizeEmail("body.email", email)
-		addErr(err)
-		nu.Email = strOrNil(e)
-	}
-	addErr(ValidatePassword("password", password, email, phone, name))
-	if len(fields) > 0 {
-		return "", &apperr.Error{Code: apperr.Invalid, Message: "validation failed", Fields: fields}
-	}
-	nu.Hash = ptr(HashPassword(password, s.opts.Password))
-	if err := insertUser(ctx, tx, nu, s.Now()); err != nil {
-		return "", err
-	}
-	return nu.ID, nil
+		return nu.ID, nil
+	}, nil
 }
 
 // SetAgentCode gives an approved agent the code they sign in with.

@@ -24,38 +24,52 @@ type RegisterInput struct {
 	Name     string `json:"name" minLength:"1" maxLength:"100" example:"Rina Putri"`
 }
 
-// Register creates a member (or customer) account and signs it in.
-func (s *Service) Register(ctx context.Context, in RegisterInput, c Client) (*Tokens, error) {
-	nu := newUser{ID: ids.New(), Name: strings.TrimSpace(in.Name), Role: string(s.opts.SignupRole)}
+// newAccount validates a sign-up (a name, a password, an email or a phone;
+// a phone when phoneRequired) and hashes the password: the slow part, done
+// before any transaction. Field errors name body.*.
+func (s *Service) newAccount(name, email, phone, password string, role access.Role, phoneRequired bool) (newUser, error) {
+	nu := newUser{ID: ids.New(), Name: strings.TrimSpace(name), Role: string(role)}
 	var fields []apperr.FieldError
 	addErr := func(err error) {
 		if e, ok := apperr.As(err); ok {
 			fields = append(fields, e.Fields...)
 		}
 	}
-	if in.Email == "" && in.Phone == "" {
+	switch {
+	case phoneRequired && phone == "":
+		fields = append(fields, apperr.FieldError{Location: "body.phone", Message: "required"})
+	case email == "" && phone == "":
 		fields = append(fields, apperr.FieldError{Location: "body", Message: "give an email, a phone or both"})
 	}
-	if in.Email != "" {
-		e, err := NormalizeEmail("body.email", in.Email)
+	if email != "" {
+		e, err := NormalizeEmail("body.email", email)
 		addErr(err)
 		nu.Email = strOrNil(e)
 	}
-	if in.Phone != "" {
-		p, err := NormalizePhone("body.phone", in.Phone)
+	if phone != "" {
+		p, err := NormalizePhone("body.phone", phone)
 		addErr(err)
 		nu.Phone = strOrNil(p)
 	}
 	if nu.Name == "" {
 		fields = append(fields, apperr.FieldError{Location: "body.name", Message: "must not be blank"})
 	}
-	addErr(ValidatePassword("password", in.Password, in.Email, in.Phone, in.Name))
+	addErr(ValidatePassword("password", password, email, phone, name))
 	if len(fields) > 0 {
-		return nil, &apperr.Error{Code: apperr.Invalid, Message: "validation failed", Fields: fields}
+		return nu, &apperr.Error{Code: apperr.Invalid, Message: "validation failed", Fields: fields}
 	}
-	nu.Hash = ptr(HashPassword(in.Password, s.opts.Password))
+	nu.Hash = ptr(HashPassword(password, s.opts.Password))
+	return nu, nil
+}
+
+// Register creates a member (or customer) account and signs it in.
+func (s *Service) Register(ctx context.Context, in RegisterInput, c Client) (*Tokens, error) {
+	nu, err := s.newAccount(in.Name, in.Email, in.Phone, in.Password, s.opts.SignupRole, false)
+	if err != nil {
+		return nil, err
+	}
 	var out *Tokens
-	err := s.DB.InTx(ctx, func(tx *database.Tx) error {
+	err = s.DB.InTx(ctx, func(tx *database.Tx) error {
 		if err := insertUser(ctx, tx, nu, s.Now()); err != nil {
 			return err
 		}

@@ -86,6 +86,13 @@ func (s *Service) UpdateUser(ctx context.Context, p access.Principal, id string,
 			if in.Role != nil && !p.Role.MayAssign(*in.Role) {
 				return apperr.New(apperr.Forbidden, "you may not give this role")
 			}
+			// Agents are made by application and approval and are
+			// suspended and reinstated through /api/v1/agents, which keeps
+			// the agent record and the account in step.
+			if u.Role == access.Agent || (in.Role != nil && *in.Role == access.Agent) {
+				return &apperr.Error{Code: "agent_managed", Status: 409,
+					Message: "an agent's role and status change through the agent workflow (/api/v1/agents/{agent_id}/suspend, reinstate)"}
+			}
 		}
 		sets := []string{}
 		args := []any{}

@@ -96,8 +96,14 @@ func checkLicence(number, expiry string, today time.Time) (string, []apperr.Fiel
 // until approved, and a pending agent linked to the chosen provider.
 func (s *Service) Apply(ctx context.Context, in AgentApplication) (*Agent, error) {
 	number, fields := checkLicence(in.LicenceNumber, in.LicenceExpiry, todayIn(s.Now()))
+	create, err := s.Accounts.NewAgentAccount(in.Name, in.Email, in.Phone, in.Password)
+	if e, ok := apperr.As(err); ok && e.Code == apperr.Invalid {
+		fields = append(fields, e.Fields...)
+	} else if err != nil {
+		return nil, err
+	}
 	var out *Agent
-	err := s.DB.InTx(ctx, func(tx *database.Tx) error {
+	err = s.DB.InTx(ctx, func(tx *database.Tx) error {
 		p, err := s.provider(ctx, tx, in.ProviderID)
 		if err != nil || !p.Active {
 			if err != nil && !errors.Is(err, errProviderNotFound) {
@@ -105,12 +111,11 @@ func (s *Service) Apply(ctx context.Context, in AgentApplication) (*Agent, error
 			}
 			fields = append(fields, apperr.FieldError{Location: "body.provider_id", Message: "no such provider"})
 		}
-		id, err := s.Accounts.CreateAgentAccount(ctx, tx, in.Name, in.Email, in.Phone, in.Password)
-		if e, ok := apperr.As(err); ok && e.Code == apperr.Invalid {
-			return &apperr.Error{Code: apperr.Invalid, Message: "validation failed", Fields: append(fields, e.Fields...)}
-		} else if len(fields) > 0 {
+		if len(fields) > 0 {
 			return &apperr.Error{Code: apperr.Invalid, Message: "validation failed", Fields: fields}
-		} else if err != nil {
+		}
+		id, err := create(ctx, tx)
+		if err != nil {
 			return err
 		}
 		now := s.Now()
@@ -134,7 +139,7 @@ func (s *Service) Apply(ctx context.Context, in AgentApplication) (*Agent, error
 	return out, err
 }
 
-const agentColumns = `a.user_id, u.name, u.email, u.phone, a.agent_code, a.provider_id, a.licence_number, a.licence_expiry, a.status, a.status_reason,
+const agentColumns = `a.user_id, u.name, u.email, u.phone, u.agent_code, a.provider_id, a.licence_number, a.licence_expiry, a.status, a.status_reason,
 	a.city, a.bio, a.photo_url, a.decided_at, a.created_at, a.updated_at`
 
 func scanAgent(sc interface{ Scan(...any) error }) (*Agent, error) {
@@ -307,7 +312,7 @@ func (s *Service) Agents(ctx context.Context, f AgentFilter) (*AgentPage, error)
 	}
 	if t := strings.TrimSpace(f.Q); t != "" {
 		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(t)) + "%"
-		q += ` AND (LOWER(u.name) LIKE ? ESCAPE '\' OR LOWER(COALESCE(a.agent_code, '')) LIKE ? ESCAPE '\' OR LOWER(a.licence_number) LIKE ? ESCAPE '\')`
+		q += ` AND (LOWER(u.name) LIKE ? ESCAPE '\' OR LOWER(COALESCE(u.agent_code, '')) LIKE ? ESCAPE '\' OR LOWER(a.licence_number) LIKE ? ESCAPE '\')`
 		args = append(args, like, like, like)
 	}
 	if cur.ID != "" {
@@ -369,6 +374,16 @@ func (s *Service) Decide(ctx context.Context, id, action string, in DecisionInpu
 				Message: fmt.Sprintf("an agent who is %s cannot be %s (from %s only)", a.Status, pastTense(action), strings.Join(move.from, " or "))}
 		}
 		now := s.Now()
+		// The move is claimed first, on the status it was read with: of two
+		// administrators deciding at once, the second finds nothing to move.
+		res, err := tx.Exec(ctx, `UPDATE agents SET status = ?, status_reason = ?, decided_by = ?, decided_at = ?, updated_at = ? WHERE user_id = ? AND status = ?`,
+			move.to, reason, actorID(ctx), now, now, id, a.Status)
+		if err != nil {
+			return err
+		}
+		if res.RowsAffected() == 0 {
+			return &apperr.Error{Code: "agent_changed", Status: 409, Message: "the agent's status changed meanwhile; read it again"}
+		}
 		code := a.AgentCode
 		switch action {
 		case "approve":
@@ -390,10 +405,6 @@ func (s *Service) Decide(ctx context.Context, id, action string, in DecisionInpu
 			if err := s.Accounts.SetActive(ctx, tx, id, true); err != nil {
 				return err
 			}
-		}
-		if _, err := tx.Exec(ctx, `UPDATE agents SET status = ?, status_reason = ?, agent_code = ?, decided_by = ?, decided_at = ?, updated_at = ? WHERE user_id = ?`,
-			move.to, reason, code, actorID(ctx), now, now, id); err != nil {
-			return err
 		}
 		if out, err = s.agent(ctx, tx, id); err != nil {
 			return err
@@ -432,6 +443,8 @@ func (s *Service) assignCode(ctx context.Context, tx *database.Tx, id, want stri
 }
 
 func (s *Service) setCode(ctx context.Context, tx *database.Tx, id, code string) error {
+	// Checked first: a unique violation would abort a PostgreSQL
+	// transaction, and the caller may want to try another code.
 	var n int
 	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM users WHERE agent_code = ?`, code).Scan(&n); err != nil {
 		return err
@@ -475,11 +488,13 @@ type AgentProvider struct {
 
 // AgentProviders lists an agent's provider links (visible as the agent).
 func (s *Service) AgentProviders(ctx context.Context, id string) ([]AgentProvider, error) {
-	if _, _, err := s.visibleAgent(ctx, s.DB, id); err != nil {
+	_, sc, err := s.visibleAgent(ctx, s.DB, id)
+	if err != nil {
 		return nil, err
 	}
+	// A provider admin sees only their own provider's terms with the agent.
 	rows, err := s.DB.Query(ctx, `SELECT l.provider_id, p.name, l.commission, l.updated_at FROM agent_providers l JOIN providers p ON p.id = l.provider_id
-		WHERE l.agent_id = ? ORDER BY p.name`, id)
+		WHERE l.agent_id = ? AND (l.provider_id = ? OR ? = '') ORDER BY p.name`, id, sc.ProviderID, sc.ProviderID)
 	if err != nil {
 		return nil, err
 	}

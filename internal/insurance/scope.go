@@ -31,6 +31,16 @@ func (s *Service) scope(ctx context.Context) (Scope, error) {
 	case p.Role.IsAdmin():
 		sc.All = true
 	case p.Role == access.Agent:
+		// The agent record decides, not the account alone: only an
+		// approved agent works a book.
+		var status string
+		err := s.DB.QueryRow(ctx, `SELECT status FROM agents WHERE user_id = ?`, p.UserID).Scan(&status)
+		if err != nil && !errors.Is(err, database.ErrNoRows) {
+			return Scope{}, err
+		}
+		if status != AgentApproved {
+			return Scope{}, &apperr.Error{Code: "agent_not_approved", Status: 403, Message: "only an approved agent works a book"}
+		}
 		sc.AgentID = p.UserID
 	case p.Role == access.ProviderAdmin:
 		err := s.DB.QueryRow(ctx, `SELECT provider_id FROM provider_staff WHERE user_id = ?`, p.UserID).Scan(&sc.ProviderID)

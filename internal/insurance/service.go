@@ -17,10 +17,12 @@ import (
 // auth.Service, wired in cmd/mitra): agent applications create accounts,
 // approval gives them their sign-in code, suspension ends their sessions.
 type Accounts interface {
-	// CreateAgentAccount validates and creates a user with role agent and
-	// no agent code (so it cannot sign in yet), inside tx.
-	// Field errors name body.name, body.email, body.phone, body.password.
-	CreateAgentAccount(ctx context.Context, tx *database.Tx, name, email, phone, password string) (userID string, err error)
+	// NewAgentAccount validates an applicant's identity and hashes the
+	// password (slow: call it before any transaction). The function it
+	// returns creates, inside tx, a user with role agent and no agent code
+	// (so it cannot sign in yet). Field errors name body.name, body.email,
+	// body.phone, body.password.
+	NewAgentAccount(name, email, phone, password string) (create func(context.Context, *database.Tx) (userID string, err error), err error)
 	// SetAgentCode gives an approved agent the code they sign in with.
 	SetAgentCode(ctx context.Context, tx *database.Tx, userID, code string) error
 	// SetActive deactivates (ending every session) or reactivates an account.

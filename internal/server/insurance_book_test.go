@@ -91,8 +91,8 @@ func (b *bookEnv) user(email, role, provider string) (client, string) {
 	case "agent":
 		code := fmt.Sprintf("AG-%d", b.nextIP)
 		b.exec(`UPDATE users SET role = 'agent', agent_code = ? WHERE id = ?`, code, id)
-		b.exec(`INSERT INTO agents (user_id, provider_id, licence_number, licence_expiry, status, agent_code, created_at, updated_at) VALUES (?, ?, ?, '2030-12-31', 'approved', ?, ?, ?)`,
-			id, provider, "LIC/"+code, code, now, now)
+		b.exec(`INSERT INTO agents (user_id, provider_id, licence_number, licence_expiry, status, created_at, updated_at) VALUES (?, ?, ?, '2030-12-31', 'approved', ?, ?)`,
+			id, provider, "LIC/"+code, now, now)
 	case "provider_admin":
 		b.exec(`UPDATE users SET role = 'provider_admin' WHERE id = ?`, id)
 		b.exec(`INSERT INTO provider_staff (user_id, provider_id, created_at) VALUES (?, ?, ?)`, id, provider, now)

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"net/http"
+	"sync"
 	"testing"
 
 	"mitra/internal/auth/authtest"
@@ -238,6 +239,26 @@ func TestAgentApprovalWorkflowOverHTTP(t *testing.T) {
 		if w, b = anon.do(http.MethodPost, "/api/v1/auth/login", map[string]string{"identifier": code, "password": "correct horse battery"}); w.Code != 401 {
 			t.Fatalf("suspended agent signed in: %d %v", w.Code, b)
 		}
+		// The users API cannot bring a suspended agent back...
+		w, b = ie.admin.do(http.MethodPut, "/api/v1/users/"+id, map[string]any{"status": "active"})
+		mustCode(t, "reactivate through the users API", w.Code, 409, b)
+		if problemCode(b) != "agent_managed" {
+			t.Fatalf("code: %v", b)
+		}
+		// ...and even an active account works no book while the agent
+		// record says suspended.
+		if _, err := db.Exec(t.Context(), `UPDATE users SET status = 'active' WHERE id = ?`, id); err != nil {
+			t.Fatal(err)
+		}
+		back := ie.login(t, code)
+		w, b = back.do(http.MethodPost, "/api/v1/customers", map[string]any{"name": "Asha", "date_of_birth": "1990-01-01"})
+		mustCode(t, "suspended agent adds a customer", w.Code, 403, b)
+		if problemCode(b) != "agent_not_approved" {
+			t.Fatalf("code: %v", b)
+		}
+		if _, err := db.Exec(t.Context(), `UPDATE users SET status = 'deactivated' WHERE id = ?`, id); err != nil {
+			t.Fatal(err)
+		}
 		w, b = ie.admin.do(http.MethodPost, "/api/v1/agents/"+id+"/reinstate", map[string]any{})
 		mustCode(t, "reinstate", w.Code, 200, b)
 		if b["agent_code"] != code {
@@ -352,6 +373,31 @@ func TestAgentVisibilityAndProfiles(t *testing.T) {
 		if w, _ := pa.do(http.MethodPost, "/api/v1/agents/"+a1+"/suspend", map[string]any{"reason": "x"}); w.Code != 403 {
 			t.Fatalf("provider admin suspended: %d", w.Code)
 		}
+		// A provider admin of LIC sees LIC's agents, and of their
+		// commission terms only LIC's.
+		_, licID := signUp(t, ie.s, "pa@lic.example")
+		w, b = ie.admin.do(http.MethodPut, "/api/v1/users/"+licID, map[string]any{"role": "provider_admin"})
+		mustCode(t, "make LIC admin", w.Code, 200, b)
+		w, b = ie.admin.do(http.MethodPut, "/api/v1/providers/"+ie.providerID+"/staff/"+licID, nil)
+		mustCode(t, "link LIC staff", w.Code, 204, b)
+		w, b = ie.admin.do(http.MethodPut, "/api/v1/agents/"+a1+"/providers/"+hdfc, map[string]any{"commission": map[string]any{
+			"term": map[string]int{"first_year_bps": 3500, "renewal_bps": 600}}})
+		mustCode(t, "relink", w.Code, 200, b)
+		lic := ie.login(t, "pa@lic.example")
+		w, b = lic.do(http.MethodGet, "/api/v1/agents", nil)
+		mustCode(t, "LIC admin list", w.Code, 200, b)
+		if n := len(b["agents"].([]any)); n != 2 {
+			t.Fatalf("LIC admin sees %d agents, want 2: %v", n, b)
+		}
+		w, b = lic.do(http.MethodGet, "/api/v1/agents/"+a1+"/providers", nil)
+		mustCode(t, "LIC admin reads links", w.Code, 200, b)
+		if ls := b["providers"].([]any); len(ls) != 1 || ls[0].(map[string]any)["provider_id"] != ie.providerID {
+			t.Fatalf("LIC admin sees other providers' terms: %v", b)
+		}
+		if w, b = agent1.do(http.MethodGet, "/api/v1/agents/"+a1+"/providers", nil); len(b["providers"].([]any)) != 2 {
+			t.Fatalf("agent's own links: %v", b)
+		}
+
 		uid := ie.apply(t, "+919800000003", "IRDA/IND/30003")
 		if w, b = ie.admin.do(http.MethodPut, "/api/v1/providers/"+hdfc+"/staff/"+uid, nil); w.Code != 422 {
 			t.Fatalf("agent made staff: %d %v", w.Code, b)
@@ -376,5 +422,80 @@ func TestAgentVisibilityAndProfiles(t *testing.T) {
 		if len(b["agents"].([]any)) != 1 {
 			t.Fatalf("second page: %v", b)
 		}
+	})
+}
+
+// Two administrators deciding at once: exactly one decision lands.
+func TestAgentDecisionsDoNotRace(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *database.DB) {
+		ie := newInsuranceEnv(t, db)
+		id := ie.apply(t, "+919800000009", "IRDA/IND/40001")
+		w, b := ie.admin.do(http.MethodPost, "/api/v1/agents/"+id+"/verify", map[string]any{})
+		mustCode(t, "verify", w.Code, 200, b)
+		var wg sync.WaitGroup
+		codes := make([]int, 8)
+		for i := range codes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				action, body := "approve", map[string]any{}
+				if i%2 == 1 {
+					action, body = "reject", map[string]any{"reason": "duplicate application"}
+				}
+				w, _ := ie.admin.do(http.MethodPost, "/api/v1/agents/"+id+"/"+action, body)
+				codes[i] = w.Code
+			}()
+		}
+		wg.Wait()
+		ok := 0
+		for _, c := range codes {
+			switch c {
+			case 200:
+				ok++
+			case 409:
+			default:
+				t.Fatalf("decision answered %d: %v", c, codes)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d decisions landed, want 1: %v", ok, codes)
+		}
+		var status string
+		var code *string
+		if err := db.QueryRow(t.Context(), `SELECT a.status, u.agent_code FROM agents a JOIN users u ON u.id = a.user_id WHERE a.user_id = ?`, id).Scan(&status, &code); err != nil {
+			t.Fatal(err)
+		}
+		if (status == "approved") != (code != nil) {
+			t.Fatalf("status %s with agent code %v", status, code)
+		}
+	})
+}
+
+// Erasing an agent removes their personal details, keeps them from ever
+// working a book, and frees their agent code.
+func TestAgentErasure(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *database.DB) {
+		ie := newInsuranceEnv(t, db)
+		id := ie.apply(t, "+919800000010", "IRDA/IND/50001")
+		agent, code := ie.approve(t, id)
+		w, b := agent.do(http.MethodGet, "/api/v1/users/"+id+"/export", nil)
+		mustCode(t, "export", w.Code, 200, b)
+		if ins, _ := b["domains"].(map[string]any)["insurance"].(map[string]any); ins == nil || ins["agent"].(map[string]any)["licence_number"] != "IRDA/IND/50001" {
+			t.Fatalf("export lacks the agent profile: %v", b["domains"])
+		}
+		w, b = agent.do(http.MethodPost, "/api/v1/users/"+id+"/erasure", map[string]any{})
+		mustCode(t, "erase", w.Code, 204, b)
+		var licence, status string
+		if err := db.QueryRow(t.Context(), `SELECT licence_number, status FROM agents WHERE user_id = ?`, id).Scan(&licence, &status); err != nil {
+			t.Fatal(err)
+		}
+		if licence == "IRDA/IND/50001" || status != "suspended" {
+			t.Fatalf("after erasure: licence %q status %q", licence, status)
+		}
+		other := ie.apply(t, "+919800000011", "IRDA/IND/50002")
+		w, b = ie.admin.do(http.MethodPost, "/api/v1/agents/"+other+"/verify", map[string]any{})
+		mustCode(t, "verify", w.Code, 200, b)
+		w, b = ie.admin.do(http.MethodPost, "/api/v1/agents/"+other+"/approve", map[string]any{"agent_code": code})
+		mustCode(t, "reuse the erased agent's code", w.Code, 200, b)
 	})
 }

@@ -62,7 +62,7 @@ func newCarousel(t *testing.T, db *database.DB) *carousel {
 	promote := func(email, role, ip string) carouselUser {
 		t.Helper()
 		_, id := signUp(t, s, email)
-		if role != "member" {
+		if role != "member" && role != "agent" { // agents are made by approval, below
 			if w, b := adm.do(http.MethodPut, "/api/v1/users/"+id, map[string]string{"role": role}); w.Code != 200 {
 				t.Fatalf("make %s %s: %d %v", email, role, w.Code, b)
 			}
@@ -71,6 +71,9 @@ func newCarousel(t *testing.T, db *database.DB) *carousel {
 			// Approval (package insurance) gives an agent the code that
 			// lets them sign in; the identity adapter does just that.
 			if err := e.DB.InTx(t.Context(), func(tx *database.Tx) error {
+				if _, err := tx.Exec(t.Context(), `UPDATE users SET role = 'agent' WHERE id = ?`, id); err != nil {
+					return err
+				}
 				return auth.AgentAccounts{S: e.Svc}.SetAgentCode(t.Context(), tx, id, "AG"+strings.ToUpper(id[len(id)-8:]))
 			}); err != nil {
 				t.Fatal(err)

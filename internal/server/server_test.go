@@ -54,9 +54,11 @@ func newServerWithAI(t *testing.T, db *database.DB, rdb *redis.Client, st authte
 	gw := ai.New(cfg, ai.Deps{DB: db, Limiter: e.Limiter})
 	t.Cleanup(gw.Close)
 	e.Svc.RegisterDataSource(gw)
+	ins := insurance.NewService(db, e.Vault, auth.AgentAccounts{S: e.Svc}, e.Clock.Now)
+	e.Svc.RegisterDataSource(ins)
 	return server.New(server.Deps{Config: conf, Version: "v-test", DB: db, Redis: rdb, Jobs: q, Registry: prometheus.NewRegistry(),
 		Auth: e.Svc, Limiter: e.Limiter, AI: gw, Persona: personaService(db, e, gw),
-		Insurance: insurance.NewService(db, e.Vault, auth.AgentAccounts{S: e.Svc}, e.Clock.Now), Presentations: presentationService(t, db, e)}), e
+		Insurance: ins, Presentations: presentationService(t, db, e)}), e
 }
 
 func get(t *testing.T, h http.Handler, path string) (*httptest.ResponseRecorder, map[string]any) {

@@ -323,8 +323,8 @@ func loadBook(ctx context.Context, d *database.DB, o options, plans []plan) (*bo
 				return err
 			}
 			pl := plans[a%len(plans)]
-			if err := w.row(ctx, "agents", []string{"user_id", "provider_id", "licence_number", "licence_expiry", "status", "agent_code", "created_at", "updated_at"},
-				ag.id, pl.providerID, fmt.Sprintf("BENCH/%06d", a), "2030-12-31", "approved", ag.code, now, now); err != nil {
+			if err := w.row(ctx, "agents", []string{"user_id", "provider_id", "licence_number", "licence_expiry", "status", "created_at", "updated_at"},
+				ag.id, pl.providerID, fmt.Sprintf("BENCH/%06d", a), "2030-12-31", "approved", now, now); err != nil {
 				return err
 			}
 			if err := w.flush(ctx); err != nil {

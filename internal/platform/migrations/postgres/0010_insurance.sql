@@ -49,7 +49,6 @@ CREATE TABLE agents (
     licence_expiry  TEXT NOT NULL,
     status          TEXT NOT NULL,
     status_reason   TEXT NOT NULL DEFAULT '',
-    agent_code      TEXT UNIQUE,
     city            TEXT NOT NULL DEFAULT '',
     bio             TEXT NOT NULL DEFAULT '',
     photo_url       TEXT NOT NULL DEFAULT '',
