@@ -268,7 +268,7 @@ func (s *Service) SearchUsers(ctx context.Context, in SearchInput) (*UserPage, e
 		where, args = append(where, "status = ?"), append(args, in.Status)
 	}
 	if q := strings.TrimSpace(in.Q); q != "" {
-		pat := "%" + escapeLike(strings.ToLower(q)) + "%"
+		pat := "%" + database.EscapeLike(strings.ToLower(q)) + "%"
 		where = append(where, `(lower(name) LIKE ? ESCAPE '\' OR email LIKE ? ESCAPE '\' OR phone LIKE ? ESCAPE '\')`)
 		args = append(args, pat, pat, pat)
 	}
@@ -323,10 +323,6 @@ func (s *Service) SearchUsers(ctx context.Context, in SearchInput) (*UserPage, e
 		out.NextCursor = c.Encode()
 	}
 	return out, nil
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // CreateAdmin creates an administrator from the command line.

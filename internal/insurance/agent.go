@@ -311,7 +311,7 @@ func (s *Service) Agents(ctx context.Context, f AgentFilter) (*AgentPage, error)
 		args = append(args, f.Status)
 	}
 	if t := strings.TrimSpace(f.Q); t != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(t)) + "%"
+		like := "%" + database.EscapeLike(strings.ToLower(t)) + "%"
 		q += ` AND (LOWER(u.name) LIKE ? ESCAPE '\' OR LOWER(COALESCE(u.agent_code, '')) LIKE ? ESCAPE '\' OR LOWER(a.licence_number) LIKE ? ESCAPE '\')`
 		args = append(args, like, like, like)
 	}

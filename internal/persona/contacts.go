@@ -9,18 +9,17 @@ import (
 	"fmt"
 	"math/big"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/nyaruka/phonenumbers"
 	"github.com/riverqueue/river"
 
 	"mitra/internal/platform/apperr"
 	"mitra/internal/platform/audit"
 	"mitra/internal/platform/database"
 	"mitra/internal/platform/ids"
+	"mitra/internal/platform/phone"
 )
 
 // Contact statuses. Only confirmed contacts ever receive an alert.
@@ -95,52 +94,19 @@ func inviteAAD(id string, n int) []byte {
 	return []byte(fmt.Sprintf("emergency_contacts.invite:%s:%d", id, n))
 }
 
-var (
-	phoneNoise  = strings.NewReplacer(" ", "", "-", "", "(", "", ")", "", ".", "", "\u00a0", "")
-	phoneDigits = regexp.MustCompile(`^\+?[0-9]{6,17}$`)
-)
 
 // normalizePhone returns a mobile number in E.164, read as the identity
-// service reads phones (local Indonesian and Indian forms understood), and
-// refuses numbers that cannot receive text messages.
+// service reads phones, and refuses numbers that cannot receive text
+// messages.
 func normalizePhone(field, s string) (string, error) {
-	s = phoneNoise.Replace(strings.TrimSpace(s))
-	if strings.HasPrefix(s, "00") {
-		s = "+" + s[2:]
+	p, ok := phone.Normalize(s)
+	if !ok {
+		return "", apperr.Field(field, "must be a mobile number such as +6281234567890 or +919812345678")
 	}
-	invalid := apperr.Field(field, "must be a mobile number such as +6281234567890 or +919812345678")
-	if !phoneDigits.MatchString(s) {
-		return "", invalid
-	}
-	var c string
-	switch {
-	case strings.HasPrefix(s, "+"):
-		c = s
-	case strings.HasPrefix(s, "62") && len(s) >= 10:
-		c = "+" + s
-	case strings.HasPrefix(s, "91") && len(s) == 12:
-		c = "+" + s
-	case len(s) == 10 && s[0] >= '6' && s[0] <= '9':
-		c = "+91" + s
-	case len(s) == 11 && s[0] == '0' && s[1] >= '6' && s[1] <= '9' && s[1] != '8':
-		c = "+91" + s[1:]
-	case strings.HasPrefix(s, "08"):
-		c = "+62" + s[1:]
-	case strings.HasPrefix(s, "8") && len(s) >= 9 && len(s) <= 12:
-		c = "+62" + s
-	default:
-		return "", invalid
-	}
-	num, err := phonenumbers.Parse(c, "")
-	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", invalid
-	}
-	switch phonenumbers.GetNumberType(num) {
-	case phonenumbers.MOBILE, phonenumbers.FIXED_LINE_OR_MOBILE:
-	default:
+	if !phone.IsMobile(p) {
 		return "", apperr.Field(field, "must be a mobile number (one that can receive SMS or WhatsApp)")
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
+	return p, nil
 }
 
 func (in *ContactInput) check(s *Service) error {

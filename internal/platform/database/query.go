@@ -400,3 +400,11 @@ func scanSQLite(scan func(...any) error, dest []any) error {
 	}
 	return nil
 }
+
+// EscapeLike escapes s for a LIKE pattern written with ESCAPE '\' (the
+// same on SQLite and PostgreSQL): %, _ and \ match themselves.
+func EscapeLike(s string) string {
+	return likeEscaper.Replace(s)
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
