@@ -54,3 +54,52 @@ func BenchmarkDetectLong(b *testing.B) {
 		Detect(long)
 	}
 }
+
+// BenchmarkDetectRules is BenchmarkDetect with the rules alone (no model), to
+// compare in the same run.
+func BenchmarkDetectRules(b *testing.B) {
+	samples := loadCorpus(b)
+	texts := make([]string, len(samples))
+	for i, s := range samples {
+		texts[i] = s.text
+	}
+	detectWith("warm up", nil, nil)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		detectWith(texts[i%len(texts)], nil, nil)
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+}
+
+// BenchmarkModelScores is the model's share: features and scores of a
+// message already tokenised.
+func BenchmarkModelScores(b *testing.B) {
+	samples := loadCorpus(b)
+	e, m := theEngine(), theModel()
+	scs := make([]scratch, len(samples))
+	for i, s := range samples {
+		scs[i].tokenize(s.text)
+		e.buildUnits(&scs[i])
+		m.scores(e, &scs[i])
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.scores(e, &scs[i%len(scs)])
+	}
+}
+
+// BenchmarkDetectLongRules is BenchmarkDetectLong with the rules alone.
+func BenchmarkDetectLongRules(b *testing.B) {
+	long := ""
+	for len(long) < 2000 {
+		long += "aku capek banget hari ini, kerjaan numpuk dan bos marah terus. pengen pulang aja rasanya. i'm so tired lol. "
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(long)))
+	for i := 0; i < b.N; i++ {
+		detectWith(long, nil, nil)
+	}
+}

@@ -44,6 +44,12 @@ func (c *Conversation) Assess(text string) Result {
 // Detect(text) gives.
 func (c *Conversation) AssessAt(text string, now time.Time) Result {
 	r, cues := detect(text)
+	return c.apply(r, cues, now)
+}
+
+// apply raises the standalone assessment r of a message with context cues
+// cues by the recent turns, and records it.
+func (c *Conversation) apply(r Result, cues uint32, now time.Time) Result {
 	if cues != 0 && r.Level < LevelHigh && !hasSignal(r.Signals, "negated") {
 		if peak, cat := c.Recent(now); peak >= LevelLow {
 			e := theEngine()

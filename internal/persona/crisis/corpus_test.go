@@ -296,10 +296,15 @@ func TestCorpus(t *testing.T) {
 	// recall 0.629, 0.624 for moderate and above, FPR 0.031, far below the
 	// targets; the whole corpus (which includes it) 0.931 / 0.927 / 0.006.
 	// Those first evaluations are its floors.
+	//
+	// With the learned component (model.go), evaluated once on the held-out
+	// split after it was frozen: held-out recall 0.780, 0.780 for moderate
+	// and above, FPR 0.049; whole corpus 0.960 / 0.959 / 0.010. The floors
+	// rise to those; the targets stay out of reach on held-out.
 	floors := map[string]floor{
-		"full":    {0.92, 0.93, maxFalsePositive},
+		"full":    {0.95, 0.95, maxFalsePositive},
 		"dev":     target,
-		"heldout": {0.62, 0.62, maxFalsePositive},
+		"heldout": {0.78, 0.77, maxFalsePositive},
 	}
 	for _, sp := range splits {
 		m := computeMetrics(samples, got, sp.keep)

@@ -141,6 +141,12 @@ type engine struct {
 	suffixable classSet
 	// typo holds the anchor words that tolerate one slip, by first byte.
 	typo [256][]string
+
+	// nNamed is the number of named lexicon classes (ids 0..nNamed-1; the
+	// rules' literal words come after); classHash is the model feature of
+	// each.
+	nNamed    int
+	classHash []uint32
 }
 
 var (
@@ -218,6 +224,10 @@ func compile() *engine {
 	}
 	for _, n := range []string{"NUM"} {
 		addClass(n)
+	}
+	e.nNamed = len(e.names)
+	for _, n := range e.names {
+		e.classHash = append(e.classHash, fnvByte(fnvString(fnvOffset, n), featClass))
 	}
 	must := func(name string) int {
 		id, ok := e.classID[name]
@@ -445,7 +455,7 @@ func compile() *engine {
 		}
 	}
 	for _, s := range []string{"negated", "third_person", "directed_at_other", "hyperbole", "gaming", "quoted",
-		"history", "past_attempt", "intent:time", "bare_mention", "context:recent_risk", "refined"} {
+		"history", "past_attempt", "intent:time", "bare_mention", "context:recent_risk", "refined", "model"} {
 		e.signals[s] = true
 	}
 	return e
@@ -467,6 +477,9 @@ type scratch struct {
 	sigs       []string
 	supp       []string
 	seen       []uint64
+	feats      []uint32
+	named      []int32
+	namedAt    []int32
 	cur        int
 	pendingBrk bool
 }
@@ -476,9 +489,16 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 // maxSlots bounds the slots of a rule.
 const maxSlots = 12
 
-// detect assesses text and also reports the context cues it contains (a bit
-// per engine.cues entry).
+// detect assesses text with the rules and the embedded model, and also
+// reports the context cues it contains (a bit per engine.cues entry).
 func detect(text string) (Result, uint32) {
+	m := theModel()
+	return detectWith(text, m, &m.dec)
+}
+
+// detectWith is detect with model m deciding by d; a nil m is the rules
+// alone.
+func detectWith(text string, m *model, d *decision) (Result, uint32) {
 	e := theEngine()
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
@@ -544,6 +564,17 @@ func detect(text string) (Result, uint32) {
 		if cat, ok := e.bareMention(units, &msg); ok {
 			best, bestCat = LevelModerate, cat
 			sc.addSig("bare_mention")
+		}
+	}
+	if m != nil && best == LevelNone {
+		z := m.scores(e, sc)
+		if lvl, cat, ok := d.combine(z, best, len(sc.supp) > 0); ok {
+			// The triggers the rules set aside, if any, stay visible.
+			for _, s := range sc.supp {
+				sc.addSig(s)
+			}
+			best, bestCat = lvl, cat
+			sc.addSig("model")
 		}
 	}
 	res := Result{Level: best, Category: bestCat, Language: lang}

@@ -14,6 +14,13 @@ func TestExplain(t *testing.T) {
 		t.Skip("set CRISIS_EXPLAIN")
 	}
 	t.Log(explain(s))
+	rules, _ := detectWith(s, nil, nil)
+	t.Logf("rules alone: %+v", rules)
+	var sc scratch
+	sc.tokenize(s)
+	theEngine().buildUnits(&sc)
+	m := theModel()
+	t.Logf("model margins (low, moderate, high, imminent, self-harm): %v; decision %+v", m.scores(theEngine(), &sc), m.dec)
 	t.Logf("%+v", Detect(s))
 }
 
