@@ -94,7 +94,6 @@ func inviteAAD(id string, n int) []byte {
 	return []byte(fmt.Sprintf("emergency_contacts.invite:%s:%d", id, n))
 }
 
-
 // normalizePhone returns a mobile number in E.164, read as the identity
 // service reads phones, and refuses numbers that cannot receive text
 // messages.
