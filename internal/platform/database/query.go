@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -102,7 +103,13 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) (Result, erro
 // Query runs a query on the read pool (SQLite) or the pool (PostgreSQL).
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*Rows, error) {
 	if db.dialect == SQLite {
-		rows, err := db.read.QueryContext(ctx, query, sqliteArgs(args)...)
+		var rows *sql.Rows
+		var err error
+		if st := db.stmts.get(ctx, db.read, query); st != nil {
+			rows, err = st.QueryContext(ctx, sqliteArgs(args)...)
+		} else {
+			rows, err = db.read.QueryContext(ctx, query, sqliteArgs(args)...)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -118,6 +125,9 @@ func (db *DB) Query(ctx context.Context, query string, args ...any) (*Rows, erro
 // QueryRow runs a query expected to return at most one row.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *Row {
 	if db.dialect == SQLite {
+		if st := db.stmts.get(ctx, db.read, query); st != nil {
+			return &Row{sq: st.QueryRowContext(ctx, sqliteArgs(args)...)}
+		}
 		return &Row{sq: db.read.QueryRowContext(ctx, query, sqliteArgs(args)...)}
 	}
 	return &Row{pg: db.pool.QueryRow(ctx, db.rebind(query), args...)}
@@ -408,3 +418,48 @@ func EscapeLike(s string) string {
 }
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// stmtCache keeps prepared read statements: parsing and planning a query
+// costs SQLite (compiled to Go) more than running an indexed lookup. Each
+// query text is prepared once per read connection, lazily, by
+// database/sql. The cache holds at most maxStmts texts; beyond that (a
+// caller building many distinct texts) queries run unprepared.
+type stmtCache struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+const maxStmts = 512
+
+// get returns the prepared statement of query, or nil when it cannot be
+// prepared (the caller then runs it directly and sees the error).
+func (c *stmtCache) get(ctx context.Context, db *sql.DB, query string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[query]; ok {
+		return st
+	}
+	if len(c.m) >= maxStmts {
+		return nil
+	}
+	st, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	if c.m == nil {
+		c.m = map[string]*sql.Stmt{}
+	}
+	c.m[query] = st
+	return st
+}
+
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for _, st := range c.m {
+		errs = append(errs, st.Close())
+	}
+	c.m = nil
+	return errors.Join(errs...)
+}
