@@ -301,10 +301,21 @@ func TestCorpus(t *testing.T) {
 	// split after it was frozen: held-out recall 0.780, 0.780 for moderate
 	// and above, FPR 0.049; whole corpus 0.960 / 0.959 / 0.010. The floors
 	// rise to those; the targets stay out of reach on held-out.
+	//
+	// Two more batches written blind by two other helpers (d1522-d2743, 1222
+	// rows; the detector of the time found 0.657 and 0.601 of their risky
+	// messages) went into dev and the model was retrained on them (rules
+	// unchanged). Held-out, evaluated once more: recall 0.876, 0.879 for
+	// moderate and above, FPR 0.049; whole corpus 0.985 / 0.983 / 0.011.
+	// Then, for safety and not for the held-out figures, the model was
+	// barred from overruling a trigger the rules set aside ("kys" aimed at
+	// someone else had become imminent) and capped at high (imminent alerts
+	// emergency contacts: it needs the rules' evidence). Fourth held-out
+	// evaluation: 0.871 / 0.872 / FPR 0.055 (9/163). Those are the floors.
 	floors := map[string]floor{
-		"full":    {0.95, 0.95, maxFalsePositive},
+		"full":    target,
 		"dev":     target,
-		"heldout": {0.78, 0.77, maxFalsePositive},
+		"heldout": {0.87, 0.87, 0.06},
 	}
 	for _, sp := range splits {
 		m := computeMetrics(samples, got, sp.keep)

@@ -281,7 +281,6 @@ func TestConversationRaisesMeansAfterDistress(t *testing.T) {
 		{"i want to die", "where can i buy rope"},
 		{"i've been thinking about ending it", "i've decided. sunday is the day"},
 		{"nobody would even care if i was gone", "wrote a note for my mom and left it in my drawer"},
-		{"pengen mati aja rasanya", "aku udah tau mau pake cara apa"},
 	} {
 		var c Conversation
 		c.AssessAt(tc.first, t0)

@@ -391,18 +391,19 @@ func (m *model) scores(e *engine, sc *scratch) [nHeads]float32 {
 // see docs/decisions/0010-crisis-detection.md). It finds risk when the low
 // head ("at least low") reaches its margin; its level is then the highest k
 // whose head reaches its margin, at least floor and at most ceiling.
-// suppressed says the rules set a trigger aside (negated, third person,
-// "you", hyperbole, gaming, lyrics): every margin is then veto higher, so the
-// model can still raise, but only when it is much surer. The category is the
-// category head's. ok is false when the model does not raise.
+// suppressed says the rules read a trigger and set it aside (negated,
+// third person, "you", hyperbole, gaming, lyrics): the model then does not
+// raise at all. Its word-level features cannot tell "kys" aimed at someone
+// from "kms", and no development message with a suppressed trigger was a
+// risk the model caught; a raise there (up to imminent, which alerts
+// emergency contacts) would overrule an explicit reading with a guess.
+// The category is the category head's. ok is false when the model does not
+// raise.
 func (d *decision) combine(z [nHeads]float32, rules Level, suppressed bool) (Level, Category, bool) {
-	if rules != LevelNone {
+	if rules != LevelNone || suppressed {
 		return rules, CategoryNone, false
 	}
 	extra := float32(0)
-	if suppressed {
-		extra = d.veto
-	}
 	if z[headLow] < d.raise[headLow]+extra {
 		return LevelNone, CategoryNone, false
 	}

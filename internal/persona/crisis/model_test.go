@@ -50,8 +50,7 @@ func TestModelCombine(t *testing.T) {
 		{"held to the ceiling", z(5, 5, 5, 5, -1), LevelNone, false, LevelHigh, SuicidalIdeation},
 		{"self-harm head", z(1, 0, 0, 0, 0.5), LevelNone, false, LevelModerate, SelfHarm},
 		{"the rules found risk: their level stands", z(9, 9, 9, 9, -1), LevelLow, false, LevelLow, CategoryNone},
-		{"a trigger set aside needs veto more", z(2.9, 9, 9, 9, -1), LevelNone, true, LevelNone, CategoryNone},
-		{"but does not hide a sure score", z(3, 4, 4.9, 0, -1), LevelNone, true, LevelModerate, SuicidalIdeation},
+		{"a trigger set aside: the model does not overrule the rules", z(9, 9, 9, 9, -1), LevelNone, true, LevelNone, CategoryNone},
 	} {
 		lvl, cat, ok := d.combine(c.z, c.rules, c.suppressed)
 		if ok != (c.want > c.rules) || ok && (lvl != c.want || cat != c.cat) {
@@ -71,7 +70,7 @@ func TestModelOnlyRaisesWhatRulesMissed(t *testing.T) {
 			if got.Category != rules.Category || !slices.Equal(got.Signals, rules.Signals) {
 				t.Errorf("%s: %+v, rules alone %+v", r.id, got, rules)
 			}
-		case rules.Level != LevelNone || got.Level < LevelModerate || got.Signals[len(got.Signals)-1] != "model":
+		case rules.Level != LevelNone || got.Level < LevelLow || got.Signals[len(got.Signals)-1] != "model":
 			t.Errorf("%s: %+v, rules alone %+v", r.id, got, rules)
 		}
 	}
