@@ -79,7 +79,7 @@ const (
 )
 
 var (
-	errCustomerNotFound = apperr.New(apperr.NotFound, "customer not found")
+	errCustomerNotFound = &apperr.Error{Code: "customer_not_found", Status: 404, Message: "no such customer"}
 	errBookReadOnly     = apperr.New(apperr.Forbidden, "provider admins may read this book, not change it")
 )
 
@@ -195,8 +195,13 @@ func (in CustomerInput) check(today time.Time) (customerFields, error) {
 }
 
 // ownerFor returns the agent a new object of the caller's belongs to: an
-// agent's own book, or the agent an administrator names. Errors: forbidden
-// (provider admins read only), invalid on body.agent_id, agent_not_found.
+// agent's own book, or the agent an administrator names, who must be
+// approved (a pending, rejected or suspended agent's book takes nothing
+// new). Errors: forbidden (provider admins read only), invalid on
+// body.agent_id; for a named agent agent_not_found and agent_not_approved
+// (422 on body.agent_id: the body names an agent, the path does not, so
+// these are field errors, not the 404 of /api/v1/agents/{agent_id}); for
+// an agent's own book agent_not_approved (403, as at sign-in).
 func (s *Service) ownerFor(ctx context.Context, q database.Querier, sc Scope, agentID string) (string, error) {
 	switch {
 	case !sc.mayWrite():
@@ -209,14 +214,24 @@ func (s *Service) ownerFor(ctx context.Context, q database.Querier, sc Scope, ag
 	case agentID == "":
 		return "", apperr.Field(fieldAgentID, "administrators name the agent whose book this is")
 	}
-	var n int
-	if err := q.QueryRow(ctx, `SELECT count(*) FROM agents WHERE user_id = ?`, agentID).Scan(&n); err != nil {
-		return "", err
+	var status string
+	err := database.ErrNoRows
+	if ids.Valid(agentID) {
+		err = q.QueryRow(ctx, `SELECT status FROM agents WHERE user_id = ?`, agentID).Scan(&status)
 	}
-	if n == 0 {
+	switch {
+	case errors.Is(err, database.ErrNoRows):
 		return "", refusal("agent_not_found", 422, fieldAgentID, "no agent with this id")
+	case err != nil:
+		return "", err
+	case status == AgentApproved:
+		return agentID, nil
+	case sc.AgentID != "":
+		// scope refuses agents who are not approved; this is the status
+		// changing between the two reads.
+		return "", &apperr.Error{Code: "agent_not_approved", Status: 403, Message: "only an approved agent works a book"}
 	}
-	return agentID, nil
+	return "", refusal("agent_not_approved", 422, fieldAgentID, "this agent is "+status+": only approved agents' books take new customers and policies")
 }
 
 // refusal is a business-rule refusal with its own code, about one field.
@@ -266,8 +281,9 @@ func customerVisibility(sc Scope, one bool) (string, []any) {
 	}
 }
 
-// Customer returns one customer the caller may see. Errors: not_found
-// (also for another agent's customer), forbidden, unauthorized.
+// Customer returns one customer the caller may see. Errors:
+// customer_not_found (also for another agent's customer), forbidden,
+// unauthorized.
 func (s *Service) Customer(ctx context.Context, id string) (*Customer, error) {
 	sc, err := s.scope(ctx)
 	if err != nil {
@@ -296,7 +312,8 @@ func (s *Service) customer(ctx context.Context, q database.Querier, sc Scope, id
 
 // CreateCustomer adds a customer to the caller's book (an administrator
 // names the agent), audited without personal data. Errors: invalid (field
-// errors), agent_not_found (422), customer_pan_taken (409), forbidden.
+// errors), those of ownerFor (agent_not_found, agent_not_approved),
+// customer_pan_taken (409), forbidden.
 func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Customer, error) {
 	sc, err := s.scope(ctx)
 	if err != nil {
@@ -354,8 +371,9 @@ func (s *Service) sealPAN(customerID, pan string) (sealed, hash *string, masked 
 // UpdateCustomer replaces a customer's data. The PAN and Aadhaar are kept
 // when absent from the input and removed when empty. WhatsApp consent
 // records the time it is given and forgets it when withdrawn. Audited with
-// the names of the fields changed, not their values. Errors: not_found,
-// invalid, customer_pan_taken (409), forbidden (provider admins).
+// the names of the fields changed, not their values. Errors:
+// customer_not_found, invalid, customer_pan_taken (409), forbidden
+// (provider admins).
 func (s *Service) UpdateCustomer(ctx context.Context, id string, in CustomerInput) (*Customer, error) {
 	sc, err := s.scope(ctx)
 	if err != nil {
@@ -432,7 +450,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, in CustomerInpu
 
 // DeleteCustomer removes a customer who holds no policy (their personal
 // data goes with the row; the audit log keeps only the id). Errors:
-// not_found, customer_has_policies (409), forbidden.
+// customer_not_found, customer_has_policies (409), forbidden.
 func (s *Service) DeleteCustomer(ctx context.Context, id string) error {
 	sc, err := s.scope(ctx)
 	if err != nil {
@@ -491,6 +509,46 @@ func (s *Service) Customers(ctx context.Context, in CustomerQuery) (*CustomerPag
 	if err != nil {
 		return nil, err
 	}
+	l, err := customerListQuery(sc, in, cur)
+	if err != nil {
+		return nil, err
+	}
+	limit, col := l.limit, l.col
+	rows, err := s.DB.Query(ctx, l.sql, l.args...)
+	if err != nil {
+		return nil, fmt.Errorf("insurance: customers: %w", err)
+	}
+	defer rows.Close()
+	today := todayIn(s.Now())
+	out := &CustomerPage{Customers: []*Customer{}}
+	var keys []string
+	for rows.Next() {
+		var key string
+		c, err := scanCustomer(scanWith(func(dest ...any) error { return rows.Scan(append(dest, &key)...) }), today)
+		if err != nil {
+			return nil, fmt.Errorf("insurance: customers: %w", err)
+		}
+		out.Customers, keys = append(out.Customers, c), append(keys, key)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("insurance: customers: %w", err)
+	}
+	if len(out.Customers) > limit {
+		out.Customers = out.Customers[:limit]
+		last := out.Customers[limit-1]
+		c := page.Cursor{ID: last.ID, Sort: keys[limit-1]}
+		if col == "created_at" {
+			c.Sort = last.CreatedAt.Format(time.RFC3339Nano)
+		}
+		out.NextCursor = c.Encode()
+	}
+	return out, nil
+}
+
+// customerListQuery builds the query of a page of customers in scope sc:
+// one statement, on the index of its order.
+func customerListQuery(sc Scope, in CustomerQuery, cur page.Cursor) (listQuery, error) {
+	var l listQuery
 	limit := page.Limit(in.Limit)
 	col, desc := "name_key", false
 	switch in.Sort {
@@ -527,7 +585,7 @@ func (s *Service) Customers(ctx context.Context, in CustomerQuery) (*CustomerPag
 		if col == "created_at" {
 			t, err := time.Parse(time.RFC3339Nano, cur.Sort)
 			if err != nil {
-				return nil, apperr.Field("query.cursor", "malformed cursor")
+				return l, apperr.Field("query.cursor", "malformed cursor")
 			}
 			v = t
 		}
@@ -543,35 +601,8 @@ func (s *Service) Customers(ctx context.Context, in CustomerQuery) (*CustomerPag
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
 	query += fmt.Sprintf(" ORDER BY c.%s %s, c.id %s LIMIT %d", col, dir, dir, limit+1)
-	rows, err := s.DB.Query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("insurance: customers: %w", err)
-	}
-	defer rows.Close()
-	today := todayIn(s.Now())
-	out := &CustomerPage{Customers: []*Customer{}}
-	var keys []string
-	for rows.Next() {
-		var key string
-		c, err := scanCustomer(scanWith(func(dest ...any) error { return rows.Scan(append(dest, &key)...) }), today)
-		if err != nil {
-			return nil, fmt.Errorf("insurance: customers: %w", err)
-		}
-		out.Customers, keys = append(out.Customers, c), append(keys, key)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("insurance: customers: %w", err)
-	}
-	if len(out.Customers) > limit {
-		out.Customers = out.Customers[:limit]
-		last := out.Customers[limit-1]
-		c := page.Cursor{ID: last.ID, Sort: keys[limit-1]}
-		if col == "created_at" {
-			c.Sort = last.CreatedAt.Format(time.RFC3339Nano)
-		}
-		out.NextCursor = c.Encode()
-	}
-	return out, nil
+	l.sql, l.args, l.col, l.limit = query, args, col, limit
+	return l, nil
 }
 
 // scanWith adapts a function to the Scan method scanners take.

@@ -42,7 +42,7 @@ type Policy struct {
 	PremiumsTotal    int            `json:"premiums_total" doc:"Premiums over the premium-paying term"`
 	NextDueDate      *string        `json:"next_due_date" format:"date" doc:"The first unpaid premium; null when none is owed or the policy is no longer in force or lapsed"`
 	GracePeriodEnd   *string        `json:"grace_period_end" format:"date" doc:"Last day of grace of the next due premium (30 days after it, 15 for monthly premiums)"`
-	RevivalDeadline  *string        `json:"revival_deadline,omitempty" format:"date" doc:"Lapsed policies: last day they may be revived"`
+	RevivalDeadline  *string        `json:"revival_deadline,omitempty" format:"date" doc:"Lapsed policies: the last day they may be revived (5 years after the first unpaid premium, and before the maturity date); in the past once revival is no longer possible"`
 	Nominee          *PolicyNominee `json:"nominee"`
 	Status           string         `json:"status" enum:"in_force,lapsed,paid_up,matured,surrendered,claimed"`
 	StatusReason     string         `json:"status_reason"`
@@ -73,18 +73,31 @@ type PolicyInput struct {
 	Term             int            `json:"term" minimum:"1" maximum:"100" doc:"Years"`
 	PremiumTerm      int            `json:"premium_term" minimum:"1" maximum:"100" doc:"Years"`
 	CommencementDate string         `json:"commencement_date" format:"date"`
-	PremiumsPaid     int            `json:"premiums_paid,omitempty" minimum:"0" maximum:"1200" doc:"Premiums paid so far. On create default 1 (the first, at commencement), more for policies entered after issue; on update absent keeps the count"`
+	PremiumsPaid     int            `json:"premiums_paid,omitempty" minimum:"0" maximum:"1200" doc:"Premiums paid so far. On create default 1 (the first, at commencement), more for policies entered after issue. On update absent (or unchanged) keeps the count; payments move it. A different count, like a change of commencement date, premium mode or terms, is a correction of the premium schedule: its agent's within a day of entering the policy, administrators' at any time (409 policy_schedule_locked otherwise)"`
 	Nominee          *PolicyNominee `json:"nominee,omitempty"`
 }
 
 var (
-	errPolicyNotFound = apperr.New(apperr.NotFound, "policy not found")
+	errPolicyNotFound = &apperr.Error{Code: "policy_not_found", Status: 404, Message: "no such policy"}
 	policyNumberShape = regexp.MustCompile(`^[A-Z0-9][A-Z0-9/-]{2,39}$`)
 )
 
 // deleteWindow is how long after entering a policy its agent may delete
-// it (a mistake caught the same day); administrators may at any time.
+// it or correct its premium schedule (a mistake caught the same day);
+// administrators may at any time.
 const deleteWindow = 24 * time.Hour
+
+// touch is the updated_at of a write at now to a row last written at
+// prev: now to the microsecond the databases keep, or just after prev
+// when the clock has not moved past it. Optimistic guards compare
+// updated_at, so every write must change it.
+func touch(now, prev time.Time) time.Time {
+	t := now.UTC().Truncate(time.Microsecond)
+	if !t.After(prev) {
+		t = prev.UTC().Truncate(time.Microsecond).Add(time.Microsecond)
+	}
+	return t
+}
 
 // policyRow is a policy as stored, with what the joins bring.
 type policyRow struct {
@@ -130,8 +143,8 @@ func (p *policyRow) derive() {
 	p.MaturityDate = formatDate(sch.maturity)
 	p.PremiumsTotal = p.terms.instalments()
 	p.NextDueDate, p.GracePeriodEnd, p.RevivalDeadline = datePtr(sch.nextDue), datePtr(sch.graceEnd), nil
-	if p.Status == StatusLapsed && !sch.nextDue.IsZero() {
-		p.RevivalDeadline = datePtr(addYears(sch.nextDue, revivalYears))
+	if p.Status == StatusLapsed {
+		p.RevivalDeadline = datePtr(p.terms.revivalDeadline(sch))
 	}
 }
 
@@ -165,7 +178,7 @@ func policyVisibility(sc Scope) (string, []any) {
 }
 
 // Policy returns one policy the caller may see, in one query. Errors:
-// not_found (also another agent's or provider's policy), forbidden.
+// policy_not_found (also another agent's or provider's policy), forbidden.
 func (s *Service) Policy(ctx context.Context, id string) (*Policy, error) {
 	sc, err := s.scope(ctx)
 	if err != nil {
@@ -207,11 +220,13 @@ type checkedPolicy struct {
 	nominee string
 }
 
-// checkPolicy validates in for agent agentID as of today. Errors: invalid
-// (field errors), customer_not_found, provider_not_found, plan_not_found,
-// provider_not_linked (422 each, with the field), and the rules of
-// checkPolicyRules.
-func (s *Service) checkPolicy(ctx context.Context, q database.Querier, agentID string, in PolicyInput, today time.Time) (checkedPolicy, error) {
+// checkPolicy validates in for agent agentID as of today; curProvider is
+// the provider of the policy being corrected ("" for a new one), which
+// may have become inactive since. Errors: invalid (field errors),
+// customer_not_found, provider_not_found, provider_inactive,
+// plan_not_found, provider_not_linked (422 each, with the field), and the
+// rules of checkPolicyRules.
+func (s *Service) checkPolicy(ctx context.Context, q database.Querier, agentID string, in PolicyInput, today time.Time, curProvider string) (checkedPolicy, error) {
 	var c checkedPolicy
 	var fe formErrors
 	c.number = strings.ToUpper(strings.TrimSpace(in.PolicyNumber))
@@ -265,13 +280,20 @@ func (s *Service) checkPolicy(ctx context.Context, q database.Querier, agentID s
 	} else if err != nil {
 		return c, err
 	}
-	var n int
-	if err := q.QueryRow(ctx, `SELECT count(*) FROM providers WHERE id = ?`, in.ProviderID).Scan(&n); err != nil {
+	var active bool
+	err = database.ErrNoRows
+	if ids.Valid(in.ProviderID) {
+		err = q.QueryRow(ctx, `SELECT active FROM providers WHERE id = ?`, in.ProviderID).Scan(&active)
+	}
+	if errors.Is(err, database.ErrNoRows) {
+		return c, refusal("provider_not_found", 422, "body.provider_id", "no provider with this id")
+	} else if err != nil {
 		return c, err
 	}
-	if n == 0 {
-		return c, refusal("provider_not_found", 422, "body.provider_id", "no provider with this id")
+	if !active && in.ProviderID != curProvider {
+		return c, refusal("provider_inactive", 422, "body.provider_id", "this provider is inactive: no new policies are entered with it")
 	}
+	var n int
 	if err := q.QueryRow(ctx, `SELECT (SELECT count(*) FROM agents WHERE user_id = ? AND provider_id = ?) + (SELECT count(*) FROM agent_providers WHERE agent_id = ? AND provider_id = ?)`,
 		agentID, in.ProviderID, agentID, in.ProviderID).Scan(&n); err != nil {
 		return c, err
@@ -292,8 +314,9 @@ func (s *Service) checkPolicy(ctx context.Context, q database.Querier, agentID s
 
 // CreatePolicy enters a policy in the caller's book (an administrator names
 // the agent), in force, with the first premium paid at commencement unless
-// premiums_paid says more. Audited. Errors: those of checkPolicy,
-// agent_not_found, policy_number_taken (409), forbidden.
+// premiums_paid says more. Audited. Errors: those of checkPolicy and
+// ownerFor (agent_not_found, agent_not_approved), policy_number_taken
+// (409), forbidden.
 func (s *Service) CreatePolicy(ctx context.Context, in PolicyInput) (*Policy, error) {
 	sc, err := s.scope(ctx)
 	if err != nil {
@@ -302,7 +325,7 @@ func (s *Service) CreatePolicy(ctx context.Context, in PolicyInput) (*Policy, er
 	if !sc.mayWrite() {
 		return nil, errBookReadOnly
 	}
-	now := s.Now()
+	now := touch(s.Now(), time.Time{})
 	today := todayIn(now)
 	id := ids.New()
 	err = s.DB.InTx(ctx, func(tx *database.Tx) error {
@@ -310,7 +333,7 @@ func (s *Service) CreatePolicy(ctx context.Context, in PolicyInput) (*Policy, er
 		if err != nil {
 			return err
 		}
-		c, err := s.checkPolicy(ctx, tx, agentID, in, today)
+		c, err := s.checkPolicy(ctx, tx, agentID, in, today, "")
 		if err != nil {
 			return err
 		}
@@ -339,15 +362,21 @@ func (s *Service) CreatePolicy(ctx context.Context, in PolicyInput) (*Policy, er
 
 // UpdatePolicy replaces a policy's terms (corrections: the status moves
 // only through UpdatePolicyStatus), checked like a new one; the computed
-// dates follow. An absent premiums_paid keeps the count. Audited. Errors: not_found, policy_closed (409) for a
-// matured, surrendered or claimed policy, those of checkPolicy,
-// policy_number_taken (409), forbidden (provider admins).
+// dates follow. An absent or unchanged premiums_paid keeps the count
+// (payments move it, through RecordPremium). The premium schedule
+// (commencement date, premium mode, terms, premiums paid) is corrected by
+// the policy's agent only within deleteWindow of entering it, by
+// administrators at any time: otherwise an agent could move a due date,
+// or escape a lapse, without a payment. Audited. Errors:
+// policy_not_found, policy_closed (409) for a matured, surrendered or
+// claimed policy, those of checkPolicy, policy_schedule_locked (409, with
+// the fields), policy_number_taken (409), policy_changed (409),
+// forbidden (provider admins).
 func (s *Service) UpdatePolicy(ctx context.Context, id string, in PolicyInput) (*Policy, error) {
 	sc, err := s.scope(ctx)
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now()
 	err = s.DB.InTx(ctx, func(tx *database.Tx) error {
 		cur, err := s.policy(ctx, tx, sc, id, true)
 		if err != nil {
@@ -365,22 +394,32 @@ func (s *Service) UpdatePolicy(ctx context.Context, id string, in PolicyInput) (
 		if in.PremiumsPaid == 0 {
 			in.PremiumsPaid = cur.PremiumsPaid // payments move it; a correction need not know it
 		}
-		c, err := s.checkPolicy(ctx, tx, cur.AgentID, in, todayIn(now))
+		now := s.Now()
+		c, err := s.checkPolicy(ctx, tx, cur.AgentID, in, todayIn(now), cur.ProviderID)
 		if err != nil {
 			return err
 		}
+		if !sc.All && now.Sub(cur.CreatedAt) > deleteWindow {
+			if err := scheduleLocked(cur, c); err != nil {
+				return err
+			}
+		}
 		sch := c.terms.schedule(c.paid, cur.Status)
-		_, err = tx.Exec(ctx, `UPDATE policies SET provider_id = ?, plan_id = ?, customer_id = ?, policy_number = ?, sum_assured = ?, premium = ?, premium_mode = ?,
+		at := touch(now, cur.UpdatedAt)
+		res, err := tx.Exec(ctx, `UPDATE policies SET provider_id = ?, plan_id = ?, customer_id = ?, policy_number = ?, sum_assured = ?, premium = ?, premium_mode = ?,
 			term_years = ?, premium_term_years = ?, commencement_date = ?, maturity_date = ?, premiums_paid = ?, next_due_date = ?, grace_end_date = ?, nominee = ?,
-			updated_at = ? WHERE id = ?`,
+			updated_at = ? WHERE id = ? AND updated_at = ?`,
 			in.ProviderID, in.PlanID, in.CustomerID, c.number, in.SumAssured, in.Premium, in.PremiumMode,
 			in.Term, in.PremiumTerm, formatDate(c.terms.commencement), dateColumn(sch.maturity), c.paid, dateColumn(sch.nextDue), dateColumn(sch.graceEnd), c.nominee,
-			now, id)
+			at, id, cur.UpdatedAt)
 		if database.IsUniqueViolation(err) {
 			return refusal("policy_number_taken", 409, "body.policy_number", "this provider already has a policy with this number")
 		}
 		if err != nil {
 			return err
+		}
+		if res.RowsAffected() == 0 {
+			return errStatusChanged
 		}
 		before, after := map[string]any{}, map[string]any{}
 		for _, f := range []struct {
@@ -407,9 +446,34 @@ func (s *Service) UpdatePolicy(ctx context.Context, id string, in PolicyInput) (
 	return s.Policy(ctx, id)
 }
 
+// scheduleLocked refuses a correction c of policy cur that changes its
+// premium schedule: policy_schedule_locked (409) with each changed field.
+func scheduleLocked(cur *policyRow, c checkedPolicy) error {
+	var fields []apperr.FieldError
+	for _, f := range []struct {
+		field   string
+		changed bool
+	}{
+		{"body.commencement_date", !c.terms.commencement.Equal(cur.terms.commencement)},
+		{"body.premium_mode", c.terms.mode != cur.terms.mode},
+		{"body.term", c.terms.term != cur.terms.term},
+		{"body.premium_term", c.terms.premiumTerm != cur.terms.premiumTerm},
+		{"body.premiums_paid", c.paid != cur.PremiumsPaid},
+	} {
+		if f.changed {
+			fields = append(fields, apperr.FieldError{Location: f.field, Message: "only an administrator changes this a day after the policy was entered"})
+		}
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	return &apperr.Error{Code: "policy_schedule_locked", Status: 409, Fields: fields,
+		Message: "the premium schedule (commencement date, premium mode, terms, premiums paid) is corrected by the agent only within a day of entering the policy; premiums paid move with payments; ask an administrator"}
+}
+
 // DeletePolicy removes a policy entered by mistake: its agent within a day
 // of entering it, an administrator at any time. Audited with what it was.
-// Errors: not_found, policy_delete_window_over (409), forbidden.
+// Errors: policy_not_found, policy_delete_window_over (409), forbidden.
 func (s *Service) DeletePolicy(ctx context.Context, id string) error {
 	sc, err := s.scope(ctx)
 	if err != nil {
@@ -545,7 +609,7 @@ func policyListQuery(sc Scope, in PolicyQuery, cur page.Cursor) (listQuery, erro
 	if len(in.Status) > 0 {
 		for _, st := range in.Status {
 			if _, known := statusNames[st]; !known {
-				return l, apperr.Field("query.status", "unknown status "+st)
+				return l, apperr.Field("query.status", "must be in_force, lapsed, paid_up, matured, surrendered or claimed")
 			}
 		}
 		add("p.status IN (?"+strings.Repeat(", ?", len(in.Status)-1)+")", anySlice(in.Status)...)

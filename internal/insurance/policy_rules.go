@@ -94,6 +94,24 @@ func (t terms) schedule(paid int, status string) schedule {
 	return s
 }
 
+// hasPaidUpValue reports whether paid premiums give a policy a paid-up and
+// a surrender value: a full year's premiums.
+func (t terms) hasPaidUpValue(paid int) bool { return paid >= t.perYear() }
+
+// revivalDeadline is the last day a lapsed policy with schedule s may be
+// revived: 5 years after its first unpaid premium fell due, and before
+// its maturity date, whichever comes first. Zero when no premium is owed.
+func (t terms) revivalDeadline(s schedule) time.Time {
+	if s.nextDue.IsZero() {
+		return time.Time{}
+	}
+	d, last := addYears(s.nextDue, revivalYears), s.maturity.AddDate(0, 0, -1)
+	if last.Before(d) {
+		return last
+	}
+	return d
+}
+
 // dueBy is how many premiums have fallen due on or before day (at most
 // all of them).
 func (t terms) dueBy(day time.Time) int {
@@ -193,18 +211,18 @@ func checkTransition(from, to string, t terms, paid int, today time.Time) error 
 		if sch.nextDue.IsZero() {
 			return transitionRefusal("no_premium_due", "no unpaid premium: nothing to revive")
 		}
-		if until := addYears(sch.nextDue, revivalYears); today.After(until) {
+		if until := t.revivalDeadline(sch); today.After(until) {
+			if !today.Before(sch.maturity) {
+				return transitionRefusal("revival_period_over", "the policy term ended on %s: it can no longer be revived", formatDate(sch.maturity))
+			}
 			return transitionRefusal("revival_period_over", "revival was possible until %s, %d years after the first unpaid premium (%s)", formatDate(until), revivalYears, formatDate(sch.nextDue))
-		}
-		if !today.Before(sch.maturity) {
-			return transitionRefusal("revival_period_over", "the policy term ended on %s: it can no longer be revived", formatDate(sch.maturity))
 		}
 	case StatusMatured:
 		if today.Before(sch.maturity) {
 			return transitionRefusal("not_yet_matured", "the policy matures on %s", formatDate(sch.maturity))
 		}
 	case StatusPaidUp, StatusSurrendered:
-		if paid < t.perYear() {
+		if !t.hasPaidUpValue(paid) {
 			return transitionRefusal("min_premiums_not_paid", "a policy acquires a paid-up or surrender value once a full year's premiums are paid (%d of %d)", paid, t.perYear())
 		}
 	}

@@ -3,6 +3,7 @@ package insurance
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -24,8 +25,8 @@ type StatusInput struct {
 // the first unpaid premium (the arrears up to today are recorded as paid),
 // maturity on or after the maturity date, paid-up and surrender once a
 // year's premiums are paid, claim. Audited with before and after. Errors:
-// not_found, forbidden (provider admins), and the 409 refusals of
-// checkTransition.
+// policy_not_found, forbidden (provider admins), policy_changed (409) and
+// the 409 refusals of checkTransition.
 func (s *Service) UpdatePolicyStatus(ctx context.Context, id string, in StatusInput) (*Policy, error) {
 	sc, err := s.scope(ctx)
 	if err != nil {
@@ -51,11 +52,16 @@ func (s *Service) UpdatePolicyStatus(ctx context.Context, id string, in StatusIn
 	return s.Policy(ctx, id)
 }
 
-// errStatusChanged reports a policy changed by someone else meanwhile.
-var errStatusChanged = apperr.New(apperr.Conflict, "the policy changed meanwhile; read it again")
+// errStatusChanged reports a policy written by someone else since it was
+// read: every write of a policy is guarded by the updated_at it read.
+var errStatusChanged = &apperr.Error{Code: "policy_changed", Status: 409, Message: "the policy changed meanwhile; read it again"}
 
 // transition checks and applies a move of policy cur to status to, in tx,
-// with its audit record. via says who moved it ("api", "daily_job").
+// with its audit record. via says who moved it ("api", "daily_job"). The
+// write is guarded by cur's updated_at: if the policy was written since it
+// was read (its terms corrected, a premium recorded, another move), its
+// dates would follow from stale terms, so nothing is written and the
+// error is policy_changed.
 func (s *Service) transition(ctx context.Context, tx *database.Tx, cur *policyRow, to, reason string, today, now time.Time, via string) error {
 	if err := checkTransition(cur.Status, to, cur.terms, cur.PremiumsPaid, today); err != nil {
 		return err
@@ -66,9 +72,10 @@ func (s *Service) transition(ctx context.Context, tx *database.Tx, cur *policyRo
 	}
 	before := cur.terms.schedule(cur.PremiumsPaid, cur.Status)
 	after := cur.terms.schedule(paid, to)
+	at := touch(now, cur.UpdatedAt)
 	res, err := tx.Exec(ctx, `UPDATE policies SET status = ?, status_reason = ?, status_changed_at = ?, premiums_paid = ?, next_due_date = ?, grace_end_date = ?, updated_at = ?
-		WHERE id = ? AND status = ? AND premiums_paid = ?`,
-		to, reason, now, paid, dateColumn(after.nextDue), dateColumn(after.graceEnd), now, cur.ID, cur.Status, cur.PremiumsPaid)
+		WHERE id = ? AND updated_at = ?`,
+		to, reason, at, paid, dateColumn(after.nextDue), dateColumn(after.graceEnd), at, cur.ID, cur.UpdatedAt)
 	if err != nil {
 		return err
 	}
@@ -87,9 +94,9 @@ func (s *Service) transition(ctx context.Context, tx *database.Tx, cur *policyRo
 // RecordPremium counts one more premium of policy policyID as paid, inside
 // the caller's transaction tx, moving its next due date and grace end. The
 // payments feature calls it when a premium payment is captured; it checks
-// no caller scope (the caller has). Audited. Errors: not_found,
+// no caller scope (the caller has). Audited. Errors: policy_not_found,
 // policy_not_in_force (409: a lapsed policy is revived first),
-// no_premium_due (409: every premium is paid).
+// no_premium_due (409: every premium is paid), policy_changed (409).
 func (s *Service) RecordPremium(ctx context.Context, tx *database.Tx, policyID string) error {
 	cur, err := s.policy(ctx, tx, Scope{All: true}, policyID, true)
 	if err != nil {
@@ -103,9 +110,8 @@ func (s *Service) RecordPremium(ctx context.Context, tx *database.Tx, policyID s
 	}
 	paid := cur.PremiumsPaid + 1
 	before, after := cur.terms.schedule(cur.PremiumsPaid, cur.Status), cur.terms.schedule(paid, cur.Status)
-	now := s.Now()
-	res, err := tx.Exec(ctx, `UPDATE policies SET premiums_paid = ?, next_due_date = ?, grace_end_date = ?, updated_at = ? WHERE id = ? AND premiums_paid = ? AND status = ?`,
-		paid, dateColumn(after.nextDue), dateColumn(after.graceEnd), now, cur.ID, cur.PremiumsPaid, cur.Status)
+	res, err := tx.Exec(ctx, `UPDATE policies SET premiums_paid = ?, next_due_date = ?, grace_end_date = ?, updated_at = ? WHERE id = ? AND updated_at = ?`,
+		paid, dateColumn(after.nextDue), dateColumn(after.graceEnd), touch(s.Now(), cur.UpdatedAt), cur.ID, cur.UpdatedAt)
 	if err != nil {
 		return err
 	}
@@ -123,33 +129,111 @@ const sweepBatch = 500
 // SweepResult counts what a sweep changed.
 type SweepResult struct {
 	Lapsed  int `json:"lapsed"`
+	PaidUp  int `json:"paid_up"`
 	Matured int `json:"matured"`
 }
 
-// SweepPolicyStatuses is the daily job's work, as of today in India:
-// policies in force whose grace period ended before today lapse; policies
-// in force or paid-up whose maturity date has come mature. It works in
-// keyset batches (one transaction each) on the (status, grace_end_date)
-// and (status, maturity_date) indexes; every change is audited with the
-// system as actor. Running it again the same day changes nothing.
+// sweepStep is one move of the daily job: policies of status from whose
+// date column col compares (op) with cutoff, and that match cond, become
+// status to. The job walks them in keyset order on (status, col, id),
+// which an index covers.
+type sweepStep struct {
+	from, to        string
+	col, op, cutoff string
+	cond            string // more SQL conditions, or ""
+	// eligible is the exact condition, checked on each row read (the SQL
+	// may select a few more); nil for all.
+	eligible func(p *policyRow, today time.Time) bool
+	reason   func(p *policyRow) string
+	count    *int
+}
+
+// paidUpValueSQL is true of policies p whose paid premiums give them a
+// paid-up value: a year's premiums (terms.hasPaidUpValue).
+var paidUpValueSQL = func() string {
+	var b strings.Builder
+	b.WriteString("p.premiums_paid >= CASE p.premium_mode")
+	for _, m := range []string{ModeYearly, ModeHalfYearly, ModeQuarterly, ModeMonthly} {
+		fmt.Fprintf(&b, " WHEN '%s' THEN %d", m, 12/modeMonths[m])
+	}
+	b.WriteString(" END")
+	return b.String()
+}()
+
+// sweepSteps are the daily job's moves as of today, in order (a policy may
+// take several in one run: lapsed, then paid-up, then matured):
+//
+//  1. in force, grace period over → lapsed;
+//  2. in force, maturity date come → matured;
+//  3. lapsed with a paid-up value (a year's premiums), revival no longer
+//     possible (maturity come, or 5 years since the first unpaid premium)
+//     → paid-up: the policy is not void, it continues for its reduced sum
+//     assured (Insurance Act 1938, s. 113; IRDAI 2024 product rules);
+//  4. paid-up, maturity date come → matured.
+//
+// A lapsed policy without a paid-up value stays lapsed once revival is no
+// longer possible: it ended without value (its revival_deadline is past).
+func sweepSteps(r *SweepResult, today time.Time) []sweepStep {
+	d := formatDate(today)
+	revivalOver := func(p *policyRow, today time.Time) bool {
+		return today.After(p.terms.revivalDeadline(p.terms.schedule(p.PremiumsPaid, p.Status)))
+	}
+	lapsed := func(p *policyRow) string {
+		return "grace period ended " + orEmpty(p.GracePeriodEnd) + " without payment"
+	}
+	matured := func(p *policyRow) string { return "matured " + p.MaturityDate }
+	paidUp := func(p *policyRow) string {
+		return fmt.Sprintf("revival no longer possible (until %s): paid-up for %d of %d premiums", orEmpty(p.RevivalDeadline), p.PremiumsPaid, p.PremiumsTotal)
+	}
+	return []sweepStep{
+		{from: StatusInForce, to: StatusLapsed, col: "grace_end_date", op: "<", cutoff: d, count: &r.Lapsed, reason: lapsed},
+		{from: StatusInForce, to: StatusMatured, col: "maturity_date", op: "<=", cutoff: d, count: &r.Matured, reason: matured},
+		{from: StatusLapsed, to: StatusPaidUp, col: "maturity_date", op: "<=", cutoff: d, cond: paidUpValueSQL, count: &r.PaidUp, reason: paidUp},
+		// The first unpaid premium fell due 5 years ago or more (a day's
+		// margin for month ends; eligible decides).
+		{from: StatusLapsed, to: StatusPaidUp, col: "next_due_date", op: "<=", cutoff: formatDate(addYears(today, -revivalYears)), cond: paidUpValueSQL,
+			eligible: revivalOver, count: &r.PaidUp, reason: paidUp},
+		{from: StatusPaidUp, to: StatusMatured, col: "maturity_date", op: "<=", cutoff: d, count: &r.Matured, reason: matured},
+	}
+}
+
+// sweepQuery is the statement reading the next batch of step st after the
+// keyset (afterKey, afterID). On PostgreSQL it locks the rows it returns
+// and skips rows another transaction holds (a correction or a payment
+// being written): they are left for the next run rather than moved on
+// what was read before that write.
+func sweepQuery(st sweepStep, dialect database.Dialect, afterKey, afterID string) (string, []any) {
+	q := `SELECT ` + policyColumns + `, p.` + st.col + policyFrom + ` WHERE p.status = ? AND p.` + st.col + ` ` + st.op + ` ?`
+	if st.cond != "" {
+		q += ` AND ` + st.cond
+	}
+	q += ` AND (p.` + st.col + `, p.id) > (?, ?) ORDER BY p.` + st.col + `, p.id LIMIT ` + fmt.Sprint(sweepBatch)
+	if dialect == database.Postgres {
+		q += ` FOR UPDATE OF p SKIP LOCKED`
+	}
+	return q, []any{st.from, st.cutoff, afterKey, afterID}
+}
+
+// sweepHook, when set (tests), runs after each batch is read, inside its
+// transaction.
+var sweepHook func()
+
+// SweepPolicyStatuses is the daily job's work, as of today in India: the
+// moves of sweepSteps. It works in keyset batches (one transaction each)
+// on the (status, column, id) indexes; every change goes through the
+// transition code with its guard and is audited with the system as actor.
+// Running it again the same day changes nothing.
 func (s *Service) SweepPolicyStatuses(ctx context.Context) (SweepResult, error) {
 	var r SweepResult
 	now := s.Now()
 	today := todayIn(now)
-	for _, step := range []struct {
-		from, to, col, op string
-		count             *int
-	}{
-		{StatusInForce, StatusLapsed, "grace_end_date", "<", &r.Lapsed},
-		{StatusInForce, StatusMatured, "maturity_date", "<=", &r.Matured},
-		{StatusPaidUp, StatusMatured, "maturity_date", "<=", &r.Matured},
-	} {
+	for _, step := range sweepSteps(&r, today) {
 		afterKey, afterID := "", ""
 		for {
 			var moved, seen int
 			err := s.DB.InTx(ctx, func(tx *database.Tx) error {
-				rows, err := tx.Query(ctx, `SELECT `+policyColumns+`, p.`+step.col+policyFrom+` WHERE p.status = ? AND p.`+step.col+` `+step.op+` ? AND (p.`+step.col+`, p.id) > (?, ?)
-					ORDER BY p.`+step.col+`, p.id LIMIT `+fmt.Sprint(sweepBatch), step.from, formatDate(today), afterKey, afterID)
+				query, args := sweepQuery(step, tx.Dialect(), afterKey, afterID)
+				rows, err := tx.Query(ctx, query, args...)
 				if err != nil {
 					return err
 				}
@@ -167,16 +251,18 @@ func (s *Service) SweepPolicyStatuses(ctx context.Context) (SweepResult, error) 
 					return err
 				}
 				seen = len(batch)
+				if sweepHook != nil {
+					sweepHook()
+				}
 				for _, p := range batch {
-					reason := "grace period ended " + orEmpty(p.GracePeriodEnd) + " without payment"
-					if step.to == StatusMatured {
-						reason = "matured " + p.MaturityDate
+					if step.eligible != nil && !step.eligible(p, today) {
+						continue
 					}
-					err := s.transition(ctx, tx, p, step.to, reason, today, now, "daily_job")
+					err := s.transition(ctx, tx, p, step.to, step.reason(p), today, now, "daily_job")
 					if e, ok := apperr.As(err); ok && e.HTTPStatus() == 409 {
 						// Stored dates that no longer follow from the terms (or
 						// a concurrent change): leave the policy as it is.
-						logging.FromContext(ctx).Warn("policy status job skipped a policy", "policy_id", p.ID, "to", step.to, "reason", e.Message)
+						logging.FromContext(ctx).Warn("policy status job skipped a policy", "policy_id", p.ID, "to", step.to, "code", e.Code, "reason", e.Message)
 						continue
 					}
 					if err != nil {
@@ -217,13 +303,24 @@ type PolicyStatusWorker struct {
 	Service *Service
 }
 
+// policyStatusTimeout bounds one run of the sweep. River's default (a
+// minute) would cancel the first run after a large import mid-way; each
+// batch commits on its own, so a run cut short still keeps its work and
+// the next one carries on.
+const policyStatusTimeout = 30 * time.Minute
+
+// Timeout overrides River's default job timeout.
+func (w *PolicyStatusWorker) Timeout(*river.Job[PolicyStatusArgs]) time.Duration {
+	return policyStatusTimeout
+}
+
 // Work runs the sweep.
 func (w *PolicyStatusWorker) Work(ctx context.Context, _ *river.Job[PolicyStatusArgs]) error {
 	r, err := w.Service.SweepPolicyStatuses(ctx)
 	if err != nil {
 		return err
 	}
-	logging.FromContext(ctx).Info("policy statuses swept", "lapsed", r.Lapsed, "matured", r.Matured)
+	logging.FromContext(ctx).Info("policy statuses swept", "lapsed", r.Lapsed, "paid_up", r.PaidUp, "matured", r.Matured)
 	return nil
 }
 

@@ -135,3 +135,40 @@ func TestTransitions(t *testing.T) {
 		t.Errorf("revival after maturity: %v", err)
 	}
 }
+
+// The revival deadline shown is the last day the transition allows:
+// 5 years after the first unpaid premium, but never on or after maturity.
+func TestRevivalDeadline(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		t        terms
+		paid     int
+		deadline string
+	}{
+		// First unpaid 2018-03-10, maturity 2035: five years.
+		{"far from maturity", terms{commencement: day("2015-03-10"), mode: ModeYearly, term: 20, premiumTerm: 15}, 3, "2023-03-10"},
+		// First unpaid 2019-03-10 (+5 years: 2024), maturity 2020-03-10.
+		{"maturity first", terms{commencement: day("2015-03-10"), mode: ModeYearly, term: 5, premiumTerm: 5}, 4, "2020-03-09"},
+		// Monthly from 31 January, 5 of 60 paid: first unpaid 30 June 2020.
+		{"month end", terms{commencement: day("2020-01-31"), mode: ModeMonthly, term: 10, premiumTerm: 5}, 5, "2025-06-30"},
+	} {
+		p := &policyRow{Policy: Policy{PremiumsPaid: c.paid, Status: StatusLapsed}, terms: c.t}
+		p.derive()
+		if p.RevivalDeadline == nil || *p.RevivalDeadline != c.deadline {
+			t.Errorf("%s: revival deadline %v, want %s", c.name, orEmpty(p.RevivalDeadline), c.deadline)
+			continue
+		}
+		last := day(c.deadline)
+		if err := checkTransition(StatusLapsed, StatusInForce, c.t, c.paid, last); err != nil {
+			t.Errorf("%s: revival refused on its deadline: %v", c.name, err)
+		}
+		if err := checkTransition(StatusLapsed, StatusInForce, c.t, c.paid, last.AddDate(0, 0, 1)); codeOf(err) != "revival_period_over" {
+			t.Errorf("%s: revival the day after its deadline: %v", c.name, err)
+		}
+	}
+	// Only lapsed policies have one.
+	p := &policyRow{Policy: Policy{PremiumsPaid: 3, Status: StatusInForce}, terms: terms{commencement: day("2015-03-10"), mode: ModeYearly, term: 20, premiumTerm: 15}}
+	if p.derive(); p.RevivalDeadline != nil {
+		t.Errorf("in force: %v", *p.RevivalDeadline)
+	}
+}

@@ -244,8 +244,28 @@ func TestBookCustomers(t *testing.T) {
 			}
 		}
 
+		// A problem never repeats what was sent: not an Aadhaar number sent
+		// as a JSON number (a type error), not a phone number, not a short
+		// body that is not JSON.
+		for what, raw := range map[string]string{
+			"Aadhaar as a number": `{"name":"X","date_of_birth":"1985-04-02","aadhaar":` + b.aadhaar + `}`,
+			"PAN as a number":     `{"name":"X","date_of_birth":"1985-04-02","pan":` + b.aadhaar + `}`,
+			"phone as a number":   `{"name":"X","date_of_birth":"1985-04-02","phone":` + b.aadhaar + `}`,
+			"body cut short":      `{"name":"X","aadhaar":` + b.aadhaar,
+		} {
+			w, r := b.agentA.do(http.MethodPost, "/api/v1/customers", raw)
+			if w.Code != 422 && w.Code != 400 {
+				t.Fatalf("%s: %d %v", what, w.Code, r)
+			}
+			if strings.Contains(w.Body.String(), b.aadhaar[4:]) || strings.Contains(w.Body.String(), `"value"`) {
+				t.Fatalf("%s: the problem repeats the number: %s", what, w.Body)
+			}
+		}
+		w, r := b.agentA.do(http.MethodPost, "/api/v1/customers", `{"name":"X","date_of_birth":"1985-04-02","aadhaar":`+b.aadhaar+`}`)
+		wantProblem(t, "Aadhaar as a number", w, r, 422, "invalid", "body.aadhaar")
+
 		// One customer per PAN in an agent's book; other books are separate.
-		w, r := b.agentA.do(http.MethodPost, "/api/v1/customers", b.customerBody("Asha again", map[string]any{"pan": b.pan}))
+		w, r = b.agentA.do(http.MethodPost, "/api/v1/customers", b.customerBody("Asha again", map[string]any{"pan": b.pan}))
 		wantProblem(t, "same PAN", w, r, 409, "customer_pan_taken", "body.pan")
 		bala := b.newCustomer(b.agentB, "Bala", map[string]any{"pan": b.pan, "phone": "+91 99000 11223"})
 
@@ -256,6 +276,15 @@ func TestBookCustomers(t *testing.T) {
 		wantProblem(t, "admin without agent", w, r, 422, "invalid", "body.agent_id")
 		w, r = b.admin.do(http.MethodPost, "/api/v1/customers", b.customerBody("Ghost", map[string]any{"agent_id": bookUnknownID}))
 		wantProblem(t, "admin, unknown agent", w, r, 422, "agent_not_found", "body.agent_id")
+		// Only an approved agent's book takes new customers.
+		for _, st := range []string{"pending", "verified", "rejected", "suspended"} {
+			b.exec(`UPDATE agents SET status = ? WHERE user_id = ?`, st, b.agentBID)
+			w, r = b.admin.do(http.MethodPost, "/api/v1/customers", b.customerBody("Held", map[string]any{"agent_id": b.agentBID}))
+			wantProblem(t, "admin adds to a "+st+" agent's book", w, r, 422, "agent_not_approved", "body.agent_id")
+		}
+		w, r = b.agentB.do(http.MethodPost, "/api/v1/customers", b.customerBody("Held", nil))
+		wantProblem(t, "a suspended agent adds", w, r, 403, "agent_not_approved", "")
+		b.exec(`UPDATE agents SET status = 'approved' WHERE user_id = ?`, b.agentBID)
 		w, r = b.admin.do(http.MethodPost, "/api/v1/customers", b.customerBody("Chitra", map[string]any{"agent_id": b.agentBID}))
 		mustCode(t, "admin creates for B", w.Code, 201, r)
 		chitra := r["id"].(string)
@@ -273,7 +302,7 @@ func TestBookCustomers(t *testing.T) {
 		mustCode(t, "own", func() int { w, _ := b.agentA.do(http.MethodGet, path, nil); return w.Code }(), 200, nil)
 		for what, c := range map[string]client{"agent B": b.agentB, "staff of p1 before any policy": b.staff1, "staff of p2": b.staff2} {
 			w, r = c.do(http.MethodGet, path, nil)
-			wantProblem(t, what, w, r, 404, "not_found", "")
+			wantProblem(t, what, w, r, 404, "customer_not_found", "")
 		}
 		w, r = b.member.do(http.MethodGet, path, nil)
 		wantProblem(t, "member", w, r, 403, "forbidden", "")
@@ -282,12 +311,12 @@ func TestBookCustomers(t *testing.T) {
 		w, r = b.admin.do(http.MethodGet, path, nil)
 		mustCode(t, "admin reads", w.Code, 200, r)
 		w, r = b.agentA.do(http.MethodGet, "/api/v1/customers/not-an-id", nil)
-		wantProblem(t, "malformed id", w, r, 404, "not_found", "")
+		wantProblem(t, "malformed id", w, r, 404, "customer_not_found", "")
 		b.newPolicy(b.agentA, "LIC-0001", asha, nil)
 		w, r = b.staff1.do(http.MethodGet, path, nil)
 		mustCode(t, "staff of p1 after a p1 policy", w.Code, 200, r)
 		w, r = b.staff2.do(http.MethodGet, path, nil)
-		wantProblem(t, "staff of p2 still", w, r, 404, "not_found", "")
+		wantProblem(t, "staff of p2 still", w, r, 404, "customer_not_found", "")
 
 		// Updating: consent withdrawn clears its time, given again sets a
 		// new one; an absent PAN is kept, an empty one removed.
@@ -312,7 +341,7 @@ func TestBookCustomers(t *testing.T) {
 			t.Fatalf("update audit: %s", auditData)
 		}
 		w, r = b.agentB.do(http.MethodPut, path, upd)
-		wantProblem(t, "B updates A's", w, r, 404, "not_found", "")
+		wantProblem(t, "B updates A's", w, r, 404, "customer_not_found", "")
 		w, r = b.staff1.do(http.MethodPut, path, upd)
 		wantProblem(t, "staff updates", w, r, 403, "forbidden", "")
 		w, r = b.agentA.do(http.MethodPut, path, b.customerBody("Asha", map[string]any{"agent_id": b.agentBID}))
@@ -378,13 +407,13 @@ func TestBookCustomers(t *testing.T) {
 		w, r = b.agentA.do(http.MethodDelete, path, nil)
 		wantProblem(t, "delete with policies", w, r, 409, "customer_has_policies", "")
 		w, r = b.agentA.do(http.MethodDelete, "/api/v1/customers/"+bala, nil)
-		wantProblem(t, "delete another agent's", w, r, 404, "not_found", "")
+		wantProblem(t, "delete another agent's", w, r, 404, "customer_not_found", "")
 		w, r = b.staff1.do(http.MethodDelete, path, nil)
 		wantProblem(t, "staff deletes", w, r, 403, "forbidden", "")
 		w, r = b.agentB.do(http.MethodDelete, "/api/v1/customers/"+bala, nil)
 		mustCode(t, "delete", w.Code, 204, r)
 		w, r = b.agentB.do(http.MethodGet, "/api/v1/customers/"+bala, nil)
-		wantProblem(t, "deleted", w, r, 404, "not_found", "")
+		wantProblem(t, "deleted", w, r, 404, "customer_not_found", "")
 		var n int
 		if err := db.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'customer.deleted' AND target_id = ?`, bala).Scan(&n); err != nil || n != 1 {
 			t.Fatalf("delete audited: %d %v", n, err)
@@ -459,8 +488,25 @@ func TestBookPolicies(t *testing.T) {
 		}
 		// The same number at another provider is another policy.
 		p2 := b.newPolicy(b.agentA, "LIC-100200", asha, map[string]any{"provider_id": b.p2, "plan_id": b.planP2, "term": 20, "premium_term": 20, "sum_assured": 6000000_00})
+		// An inactive provider takes no new policy; its policies may still
+		// be corrected.
+		b.exec(`UPDATE providers SET active = ? WHERE id = ?`, false, b.p2)
+		p2body := b.policyBody("LIC-100201", asha, map[string]any{"provider_id": b.p2, "plan_id": b.planP2, "term": 20, "premium_term": 20, "sum_assured": 6000000_00})
+		w, r := b.agentA.do(http.MethodPost, "/api/v1/policies", p2body)
+		wantProblem(t, "policy with an inactive provider", w, r, 422, "provider_inactive", "body.provider_id")
+		p2body["policy_number"], p2body["sum_assured"] = "LIC-100200", 7000000_00
+		w, r = b.agentA.do(http.MethodPut, "/api/v1/policies/"+p2["id"].(string), p2body)
+		if mustCode(t, "correct a policy with an inactive provider", w.Code, 200, r); r["sum_assured"].(float64) != 7000000_00 {
+			t.Fatalf("corrected: %v", r)
+		}
+		b.exec(`UPDATE providers SET active = ? WHERE id = ?`, true, b.p2)
+		// Only an approved agent's book takes new policies.
+		b.exec(`UPDATE agents SET status = 'suspended' WHERE user_id = ?`, b.agentBID)
+		w, r = b.admin.do(http.MethodPost, "/api/v1/policies", b.policyBody("LIC-200300", bala, map[string]any{"agent_id": b.agentBID}))
+		wantProblem(t, "admin adds to a suspended agent's book", w, r, 422, "agent_not_approved", "body.agent_id")
+		b.exec(`UPDATE agents SET status = 'approved' WHERE user_id = ?`, b.agentBID)
 		// An administrator enters a policy for agent B.
-		w, r := b.admin.do(http.MethodPost, "/api/v1/policies", b.policyBody("LIC-200300", bala, map[string]any{"agent_id": b.agentBID}))
+		w, r = b.admin.do(http.MethodPost, "/api/v1/policies", b.policyBody("LIC-200300", bala, map[string]any{"agent_id": b.agentBID}))
 		mustCode(t, "admin creates", w.Code, 201, r)
 		bp := r["id"].(string)
 
@@ -474,7 +520,7 @@ func TestBookPolicies(t *testing.T) {
 		}
 		for what, c := range map[string]client{"agent B": b.agentB, "p2 staff": b.staff2} {
 			w, r := c.do(http.MethodGet, path, nil)
-			wantProblem(t, what, w, r, 404, "not_found", "")
+			wantProblem(t, what, w, r, 404, "policy_not_found", "")
 		}
 		w, r = b.staff2.do(http.MethodGet, "/api/v1/policies/"+p2["id"].(string), nil)
 		mustCode(t, "p2 staff, p2 policy", w.Code, 200, r)
@@ -500,7 +546,7 @@ func TestBookPolicies(t *testing.T) {
 		wantProblem(t, "update breaking a rule", w, r, 422, "term_not_allowed", "body.term")
 		body["term"] = 20
 		w, r = b.agentB.do(http.MethodPut, path, body)
-		wantProblem(t, "B updates A's", w, r, 404, "not_found", "")
+		wantProblem(t, "B updates A's", w, r, 404, "policy_not_found", "")
 		w, r = b.staff1.do(http.MethodPut, path, body)
 		wantProblem(t, "staff updates", w, r, 403, "forbidden", "")
 		delete(body, "premiums_paid")
@@ -595,11 +641,11 @@ func TestBookPolicies(t *testing.T) {
 		w, r = b.staff1.do(http.MethodDelete, path, nil)
 		wantProblem(t, "staff deletes", w, r, 403, "forbidden", "")
 		w, r = b.agentB.do(http.MethodDelete, path, nil)
-		wantProblem(t, "B deletes A's", w, r, 404, "not_found", "")
+		wantProblem(t, "B deletes A's", w, r, 404, "policy_not_found", "")
 		w, r = b.agentA.do(http.MethodDelete, "/api/v1/policies/"+p2["id"].(string), nil)
 		mustCode(t, "owner deletes the same day", w.Code, 204, r)
 		w, r = b.agentA.do(http.MethodGet, "/api/v1/policies/"+p2["id"].(string), nil)
-		wantProblem(t, "deleted", w, r, 404, "not_found", "")
+		wantProblem(t, "deleted", w, r, 404, "policy_not_found", "")
 		b.e.Clock.Add(25 * time.Hour)
 		agentA := b.relogin("asha.agent@example.com")
 		w, r = agentA.do(http.MethodDelete, path, nil)
@@ -607,6 +653,38 @@ func TestBookPolicies(t *testing.T) {
 		admin := b.relogin("root@example.com")
 		w, r = admin.do(http.MethodDelete, "/api/v1/policies/"+bp, nil)
 		mustCode(t, "admin deletes", w.Code, 204, r)
+
+		// A day after entering it, the agent no longer moves the premium
+		// schedule: premiums paid (payments record them) and the terms the
+		// due dates follow from are corrected by administrators.
+		body = b.policyBody("LIC-100200", asha, map[string]any{"premium_mode": "monthly", "commencement_date": "2024-01-31", "premiums_paid": 3, "sum_assured": 600000_00})
+		for what, change := range map[string]map[string]any{
+			"premiums paid":     {"premiums_paid": 9},
+			"commencement date": {"commencement_date": "2024-03-31"},
+			"premium mode":      {"premium_mode": "quarterly"},
+			"premium term":      {"premium_term": 12},
+		} {
+			field := "body." + map[string]string{"premiums paid": "premiums_paid", "commencement date": "commencement_date", "premium mode": "premium_mode", "premium term": "premium_term"}[what]
+			changed := map[string]any{}
+			for k, v := range body {
+				changed[k] = v
+			}
+			for k, v := range change {
+				changed[k] = v
+			}
+			w, r = agentA.do(http.MethodPut, path, changed)
+			wantProblem(t, "agent changes the "+what+" a day later", w, r, 409, "policy_schedule_locked", field)
+		}
+		body["sum_assured"] = 650000_00
+		w, r = agentA.do(http.MethodPut, path, body)
+		if mustCode(t, "agent corrects the sum assured, count unchanged", w.Code, 200, r); r["premiums_paid"].(float64) != 3 || r["sum_assured"].(float64) != 650000_00 {
+			t.Fatalf("a day later: %v", r)
+		}
+		body["premiums_paid"] = 4
+		w, r = admin.do(http.MethodPut, path, body)
+		if mustCode(t, "administrator corrects the count", w.Code, 200, r); r["premiums_paid"].(float64) != 4 || r["next_due_date"] != "2024-05-31" {
+			t.Fatalf("administrator's correction: %v", r)
+		}
 	})
 }
 
@@ -644,7 +722,7 @@ func TestBookPolicyStatus(t *testing.T) {
 			{"already in force", fresh, "in_force", b.agentA, 409, "invalid_transition"},
 			{"unknown status", fresh, "dormant", b.agentA, 422, "invalid"},
 			{"provider admin", overdue, "lapsed", b.staff1, 403, "forbidden"},
-			{"another agent", overdue, "lapsed", b.agentB, 404, "not_found"},
+			{"another agent", overdue, "lapsed", b.agentB, 404, "policy_not_found"},
 			{"member", overdue, "lapsed", b.member, 403, "forbidden"},
 		} {
 			w, r := b.setStatus(c.client, c.id, c.to)
@@ -735,6 +813,17 @@ func TestBookDailyStatusJob(t *testing.T) {
 		if w, r := b.setStatus(b.agentA, lapsedAtMaturity, "lapsed"); w.Code != 200 {
 			t.Fatalf("lapse: %v", r)
 		}
+		// Lapsed at maturity without a paid-up value: 5 of 60 monthly premiums.
+		noValue := id(b.newPolicy(b.agentA, "J-6", asha, map[string]any{"plan_id": b.plan5, "term": 5, "premium_term": 5, "sum_assured": 100000_00,
+			"premium_mode": "monthly", "commencement_date": b.date(-5, 0, 0), "premiums_paid": 5}))
+		if w, r := b.setStatus(b.agentA, noValue, "lapsed"); w.Code != 200 {
+			t.Fatalf("lapse: %v", r)
+		}
+		// Lapsed six years ago with a year's premiums paid, 13 years to run.
+		revivalOver := id(b.newPolicy(b.agentA, "J-7", asha, map[string]any{"commencement_date": b.date(-7, 0, 0)}))
+		if w, r := b.setStatus(b.agentA, revivalOver, "lapsed"); w.Code != 200 || r["revival_deadline"] != b.date(-1, 0, 0) {
+			t.Fatalf("lapse: %v", r)
+		}
 		// Enough overdue policies for several batches, written directly.
 		bala := b.newCustomer(b.agentB, "Bala", nil)
 		now := b.e.Clock.Now()
@@ -767,7 +856,11 @@ func TestBookDailyStatusJob(t *testing.T) {
 		if err := worker.Work(ctx, nil); err != nil {
 			t.Fatal(err)
 		}
-		for id, want := range map[string]string{overdue: "lapsed", monthly: "in_force", maturing: "matured", paidUp: "matured", lapsedAtMaturity: "lapsed"} {
+		// A lapsed policy with a paid-up value becomes paid-up when revival is
+		// no longer possible (and matures at maturity); without one it stays
+		// lapsed, its revival deadline past.
+		for id, want := range map[string]string{overdue: "lapsed", monthly: "in_force", maturing: "matured", paidUp: "matured",
+			lapsedAtMaturity: "matured", noValue: "lapsed", revivalOver: "paid_up"} {
 			if got := status(id); got != want {
 				t.Errorf("%s: %s, want %s", id, got, want)
 			}
@@ -776,7 +869,7 @@ func TestBookDailyStatusJob(t *testing.T) {
 			t.Fatalf("bulk lapsed: %d", n)
 		}
 		jobAudits := `SELECT count(*) FROM audit_log WHERE action = 'policy.status_changed' AND actor_role = 'system' AND actor_id IS NULL`
-		if n := count(jobAudits); n != 1103 {
+		if n := count(jobAudits); n != 1106 {
 			t.Fatalf("job audit entries: %d", n)
 		}
 		var after string
@@ -788,19 +881,29 @@ func TestBookDailyStatusJob(t *testing.T) {
 		if mustCode(t, "read lapsed", w.Code, 200, r); !strings.Contains(r["status_reason"].(string), "grace period ended") {
 			t.Fatalf("reason: %v", r)
 		}
+		w, r = b.agentA.do(http.MethodGet, "/api/v1/policies/"+revivalOver, nil)
+		if mustCode(t, "read paid-up", w.Code, 200, r); !strings.Contains(r["status_reason"].(string), "revival no longer possible") || r["next_due_date"] != nil {
+			t.Fatalf("paid-up by the job: %v", r)
+		}
+		w, r = b.agentA.do(http.MethodGet, "/api/v1/policies/"+noValue, nil)
+		if mustCode(t, "read lapsed without value", w.Code, 200, r); r["revival_deadline"] != b.date(0, 0, -1) {
+			t.Fatalf("lapsed without value: the revival deadline is the day before maturity: %v", r)
+		}
+		w, r = b.setStatus(b.agentA, noValue, "in_force")
+		wantProblem(t, "revive after maturity", w, r, 409, "revival_period_over", "body.status")
 
 		// Idempotent: the same day again changes nothing.
 		if err := worker.Work(ctx, nil); err != nil {
 			t.Fatal(err)
 		}
-		if n := count(jobAudits); n != 1103 {
-			t.Fatalf("second run changed %d policies", n-1103)
+		if n := count(jobAudits); n != 1106 {
+			t.Fatalf("second run changed %d policies", n-1106)
 		}
 
 		// 47 days later the monthly premium's grace (15 days) is over.
 		clock = 47 * 24 * time.Hour
 		r2, err := svc.SweepPolicyStatuses(ctx)
-		if err != nil || r2.Lapsed != 1 || r2.Matured != 0 || status(monthly) != "lapsed" {
+		if err != nil || r2.Lapsed != 1 || r2.Matured != 0 || r2.PaidUp != 0 || status(monthly) != "lapsed" {
 			t.Fatalf("later: %+v %v %s", r2, err, status(monthly))
 		}
 	})
@@ -839,7 +942,7 @@ func TestBookRecordPremium(t *testing.T) {
 			t.Fatalf("premium on a lapsed policy: %v", err)
 		}
 		err = db.InTx(ctx, func(tx *database.Tx) error { return svc.RecordPremium(ctx, tx, bookUnknownID) })
-		if err == nil || !strings.Contains(err.Error(), "not_found") {
+		if err == nil || !strings.Contains(err.Error(), "policy_not_found") {
 			t.Fatalf("unknown policy: %v", err)
 		}
 	})

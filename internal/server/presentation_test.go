@@ -22,6 +22,10 @@ import (
 	"mitra/internal/platform/database/dbtest"
 )
 
+// carouselQuota, when set, is the media quota of the services
+// presentationService makes (tests set it before building a server).
+var carouselQuota int64
+
 // presentationService is the carousel on db with its files in a temporary
 // directory and the test's clock.
 func presentationService(t *testing.T, db *database.DB, e *authtest.Env) *presentation.Service {
@@ -35,7 +39,9 @@ func presentationService(t *testing.T, db *database.DB, e *authtest.Env) *presen
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { bs.Close() })
-	return presentation.NewService(db, bs, e.Clock.Now)
+	svc := presentation.NewService(db, bs, e.Clock.Now)
+	svc.MediaQuota = carouselQuota
+	return svc
 }
 
 type carouselUser struct{ token, id string }
@@ -237,18 +243,19 @@ func TestPresentationCRUDOverHTTP(t *testing.T) {
 			for _, r := range []struct {
 				method, path string
 				body         any
+				code         string
 			}{
-				{http.MethodGet, "/api/v1/presentations/" + pid, nil},
-				{http.MethodPut, "/api/v1/presentations/" + pid, map[string]any{"title": "mine now"}},
-				{http.MethodDelete, "/api/v1/presentations/" + pid, nil},
-				{http.MethodPost, "/api/v1/presentations/" + pid + "/reorder", map[string]any{"slide_ids": []string{}}},
-				{http.MethodPost, "/api/v1/presentations/" + pid + "/activate", nil},
-				{http.MethodPost, "/api/v1/presentations/" + pid + "/deactivate", nil},
-				{http.MethodGet, "/api/v1/presentations/agent/" + c.agent.id + "/active", nil},
-				{http.MethodGet, "/api/v1/presentations?agent_id=" + c.agent.id, nil},
+				{http.MethodGet, "/api/v1/presentations/" + pid, nil, "presentation_not_found"},
+				{http.MethodPut, "/api/v1/presentations/" + pid, map[string]any{"title": "mine now"}, "presentation_not_found"},
+				{http.MethodDelete, "/api/v1/presentations/" + pid, nil, "presentation_not_found"},
+				{http.MethodPost, "/api/v1/presentations/" + pid + "/reorder", map[string]any{"slide_ids": []string{}}, "presentation_not_found"},
+				{http.MethodPost, "/api/v1/presentations/" + pid + "/activate", nil, "presentation_not_found"},
+				{http.MethodPost, "/api/v1/presentations/" + pid + "/deactivate", nil, "presentation_not_found"},
+				{http.MethodGet, "/api/v1/presentations/agent/" + c.agent.id + "/active", nil, "agent_not_found"},
+				{http.MethodGet, "/api/v1/presentations?agent_id=" + c.agent.id, nil, "agent_not_found"},
 			} {
 				code, b, _ := c.call(u, r.method, r.path, r.body)
-				c.problem(who+" "+r.method+" "+r.path, code, b, 404, "not_found", "")
+				c.problem(who+" "+r.method+" "+r.path, code, b, 404, r.code, "")
 			}
 		}
 		code, b, _ = c.call(c.member, http.MethodGet, "/api/v1/presentations/"+pid, nil)
@@ -256,7 +263,7 @@ func TestPresentationCRUDOverHTTP(t *testing.T) {
 		code, b, _ = c.call(c.staff, http.MethodGet, "/api/v1/presentations", nil)
 		c.problem("provider admin list", code, b, 403, "not_an_agent", "")
 		code, b, _ = c.call(c.other, http.MethodPost, "/api/v1/presentations", map[string]any{"title": "for a", "agent_id": c.agent.id})
-		c.problem("creating for another agent", code, b, 404, "not_found", "")
+		c.problem("creating for another agent", code, b, 404, "agent_not_found", "")
 
 		// Lists: the agent's own; administrators anyone's.
 		if code, _, _ := c.call(c.other, http.MethodPost, "/api/v1/presentations", map[string]any{"title": "b's"}); code != 201 {
@@ -280,7 +287,7 @@ func TestPresentationCRUDOverHTTP(t *testing.T) {
 		code, b, _ = c.call(c.adm, http.MethodPost, "/api/v1/presentations", map[string]any{"title": "t"})
 		c.problem("admin create without agent", code, b, 422, "invalid", "body.agent_id")
 		code, b, _ = c.call(c.adm, http.MethodPost, "/api/v1/presentations", map[string]any{"title": "t", "agent_id": c.member.id})
-		c.problem("admin create for a member", code, b, 404, "not_found", "")
+		c.problem("admin create for a member", code, b, 404, "agent_not_found", "")
 		if code, b, _ := c.call(c.adm, http.MethodPost, "/api/v1/presentations", map[string]any{"title": "from the office", "agent_id": c.agent.id}); code != 201 || b["agent_id"] != c.agent.id {
 			t.Fatalf("admin create for an agent: %d %v", code, b)
 		}
@@ -310,12 +317,12 @@ func TestPresentationCRUDOverHTTP(t *testing.T) {
 
 		// Delete.
 		code, b, _ = c.call(c.other, http.MethodDelete, "/api/v1/presentations/"+pid, nil)
-		c.problem("other agent delete", code, b, 404, "not_found", "")
+		c.problem("other agent delete", code, b, 404, "presentation_not_found", "")
 		if code, _, _ := c.call(c.agent, http.MethodDelete, "/api/v1/presentations/"+pid, nil); code != 204 {
 			t.Fatalf("delete: %d", code)
 		}
 		code, b, _ = c.call(c.agent, http.MethodGet, "/api/v1/presentations/"+pid, nil)
-		c.problem("after delete", code, b, 404, "not_found", "")
+		c.problem("after delete", code, b, 404, "presentation_not_found", "")
 
 		// Audited.
 		code, b, _ = c.call(c.adm, http.MethodGet, "/api/v1/audit?action=presentation.&limit=100", nil)
@@ -380,7 +387,7 @@ func TestPresentationMediaOverHTTP(t *testing.T) {
 			t.Fatalf("admin for an agent: %d %v", code, m)
 		}
 		code, m = c.upload(c.other, "a.png", "image/png", png, "agent_id", c.agent.id)
-		c.problem("agent uploading for another", code, m, 404, "not_found", "")
+		c.problem("agent uploading for another", code, m, 404, "agent_not_found", "")
 		code, m = c.upload(c.staff, "a.png", "image/png", png)
 		c.problem("provider admin upload", code, m, 403, "not_an_agent", "")
 		code, m = c.upload(c.member, "a.png", "image/png", png)
@@ -430,7 +437,7 @@ func TestPresentationMediaOverHTTP(t *testing.T) {
 		}
 		for who, u := range map[string]carouselUser{"other agent": c.other, "provider admin": c.staff} {
 			code, b, _ := c.call(u, http.MethodGet, "/api/v1/presentations/media/"+img, nil)
-			c.problem(who+" read", code, b, 404, "not_found", "")
+			c.problem(who+" read", code, b, 404, "media_not_found", "")
 		}
 		code, b, _ := c.call(c.member, http.MethodGet, "/api/v1/presentations/media/"+img, nil)
 		c.problem("member read", code, b, 403, "forbidden", "")
@@ -450,6 +457,62 @@ func TestPresentationMediaOverHTTP(t *testing.T) {
 		c.problem("video slide showing an image", code, b, 422, "invalid", "body.slides[0].media_id")
 		code, b, _ = c.call(c.other, http.MethodPost, "/api/v1/presentations", map[string]any{"title": "t", "slides": []any{map[string]any{"type": "image", "media_id": img}}})
 		c.problem("another agent's file in a slide", code, b, 422, "invalid", "body.slides[0].media_id")
+
+		// Deleting a file: the owner and administrators, once no slide shows it.
+		del := "/api/v1/presentations/media/" + img
+		code, b, _ = c.call(c.agent, http.MethodDelete, del, nil)
+		c.problem("delete a file a slide shows", code, b, 409, "media_in_use", "")
+		for who, u := range map[string]carouselUser{"other agent": c.other, "provider admin": c.staff} {
+			code, b, _ := c.call(u, http.MethodDelete, del, nil)
+			c.problem(who+" delete", code, b, 404, "media_not_found", "")
+		}
+		code, b, _ = c.call(c.member, http.MethodDelete, del, nil)
+		c.problem("member delete", code, b, 403, "forbidden", "")
+		code, b, _ = c.call(c.anon, http.MethodDelete, del, nil)
+		c.problem("anonymous delete", code, b, 401, "unauthorized", "")
+		code, b, _ = c.call(c.agent, http.MethodDelete, "/api/v1/presentations/media/"+"01936f6e-8a00-7000-8000-0000000000ff", nil)
+		c.problem("delete an unknown file", code, b, 404, "media_not_found", "")
+		code, unused := c.upload(c.agent, "spare.png", "image/png", presentationtest.PNG(333, 333))
+		if code != 201 {
+			t.Fatalf("upload spare: %d %v", code, unused)
+		}
+		if code, b, _ := c.call(c.agent, http.MethodDelete, "/api/v1/presentations/media/"+unused["id"].(string), nil); code != 204 {
+			t.Fatalf("owner deletes an unused file: %d %v", code, b)
+		}
+		code, b, _ = c.call(c.agent, http.MethodGet, "/api/v1/presentations/media/"+unused["id"].(string), nil)
+		c.problem("read a deleted file", code, b, 404, "media_not_found", "")
+		if code, b, _ := c.call(c.adm, http.MethodDelete, "/api/v1/presentations/media/"+vid, nil); code != 409 || b["code"] != "media_in_use" {
+			t.Fatalf("admin deletes a file in use: %d %v", code, b)
+		}
+		code, b, _ = c.call(c.adm, http.MethodGet, "/api/v1/audit?action=presentation.media_deleted", nil)
+		if code != 200 || len(b["entries"].([]any)) != 1 {
+			t.Fatalf("delete audited: %d %v", code, b)
+		}
+	})
+}
+
+// An agent's files stay within their storage quota.
+func TestPresentationMediaQuotaOverHTTP(t *testing.T) {
+	png := presentationtest.PNG(640, 360)
+	carouselQuota = int64(len(png)) + 100
+	t.Cleanup(func() { carouselQuota = 0 })
+	dbtest.Run(t, func(t *testing.T, db *database.DB) {
+		c := newCarousel(t, db)
+		code, m := c.upload(c.agent, "a.png", "image/png", png)
+		if code != 201 {
+			t.Fatalf("first file: %d %v", code, m)
+		}
+		code, m2 := c.upload(c.agent, "b.png", "image/png", presentationtest.PNG(641, 360))
+		c.problem("over the quota", code, m2, 413, "media_quota_exceeded", "body.file")
+		if code, again := c.upload(c.agent, "a-again.png", "image/png", png); code != 200 || again["id"] != m["id"] {
+			t.Fatalf("the same file at the quota: %d %v", code, again)
+		}
+		if code, _, _ := c.call(c.agent, http.MethodDelete, "/api/v1/presentations/media/"+m["id"].(string), nil); code != 204 {
+			t.Fatalf("delete: %d", code)
+		}
+		if code, m := c.upload(c.agent, "b.png", "image/png", presentationtest.PNG(641, 360)); code != 201 {
+			t.Fatalf("after making room: %d %v", code, m)
+		}
 	})
 }
 
@@ -501,7 +564,7 @@ func TestPresentationActiveOverHTTP(t *testing.T) {
 		code, b, _ = c.call(c.other, http.MethodGet, "/api/v1/presentations/agent/"+c.other.id+"/active", nil)
 		c.problem("other agent has none", code, b, 404, "no_active_presentation", "")
 		code, b, _ = c.call(c.adm, http.MethodGet, "/api/v1/presentations/agent/"+c.member.id+"/active", nil)
-		c.problem("a member is no agent", code, b, 404, "not_found", "")
+		c.problem("a member is no agent", code, b, 404, "agent_not_found", "")
 
 		// Empty presentations are not shown.
 		code, b, _ = c.call(c.agent, http.MethodPost, "/api/v1/presentations", map[string]any{"title": "empty"})

@@ -36,8 +36,9 @@ var (
 	RateDefault = RateClass{Name: "default", PerUser: ratelimit.PerMinute(600, 120), PerIP: ratelimit.PerMinute(300, 60)}
 	RateNone    = RateClass{Name: "none"}
 	// RateUpload is for file uploads (up to 50 MiB each): a presentation's
-	// worth at once (20), then one a second.
-	RateUpload = RateClass{Name: "upload", PerUser: ratelimit.PerMinute(60, 20), PerIP: ratelimit.PerMinute(10, 5)}
+	// worth at once (20), then one every 6 seconds. Storage is bounded by
+	// the per-agent media quota; this bounds the bytes received.
+	RateUpload = RateClass{Name: "upload", PerUser: ratelimit.PerMinute(10, 20), PerIP: ratelimit.PerMinute(10, 5)}
 )
 
 // largeBody lets operation o (a literal path) take bodies of up to n bytes

@@ -189,6 +189,7 @@ func (s *Server) routes() {
 		route(s, op(get, "/api/v1/presentations/agent/{agent_id}/active", "presentations-active", "What the agent's home page shows now (the agent and administrators)", tagPresentations, 404), access.BookWork, RateDefault, pr.Active)
 		route(s, s.largeBody(op(post, "/api/v1/presentations/media/upload", "presentations-media-upload", "Upload an image or MP4 video for slides (multipart form, field file)", tagPresentations, 404, 413, 415, 422), presentation.MaxUploadBytes, 5*time.Minute), access.BookWork, RateUpload, pr.Upload)
 		route(s, presentation.DescribeMedia(op(get, "/api/v1/presentations/media/{media_id}", "presentations-media", "A file's bytes (its owner and administrators; cached for a year)", tagPresentations, 404)), access.BookWork, RateDefault, pr.Media)
+		route(s, op(http.MethodDelete, "/api/v1/presentations/media/{media_id}", "presentations-media-delete", "Delete a file no slide shows (its owner and administrators)", tagPresentations, 404, 409), access.BookWork, RateDefault, pr.DeleteMedia)
 	}
 
 	// Prometheus metrics (text exposition format).

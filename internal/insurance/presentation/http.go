@@ -217,6 +217,11 @@ func (h Handlers) Media(ctx context.Context, in *MediaPath) (*huma.StreamRespons
 	}}, nil
 }
 
+// DeleteMedia serves DELETE /api/v1/presentations/media/{media_id} (204).
+func (h Handlers) DeleteMedia(ctx context.Context, in *MediaPath) (*struct{}, error) {
+	return nil, h.S.DeleteMedia(ctx, in.MediaID)
+}
+
 // DescribeMedia documents the media operation's answer (huma cannot see
 // through a stream): the file's bytes in one of the accepted types.
 func DescribeMedia(o huma.Operation) huma.Operation {

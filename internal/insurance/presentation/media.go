@@ -21,6 +21,7 @@ import (
 	"mitra/internal/platform/blob"
 	"mitra/internal/platform/database"
 	"mitra/internal/platform/ids"
+	"mitra/internal/platform/logging"
 )
 
 // Media limits.
@@ -124,9 +125,11 @@ type Upload struct {
 // agent (administrators). The type is read from the bytes: JPEG, PNG and
 // WebP images of 200 to 4096 pixels a side up to 10 MiB, and MP4 videos
 // up to 50 MiB. The same bytes uploaded again by the same owner give the
-// file already stored (created false). It returns media_type_not_allowed
-// (415), media_too_large (413), image_dimensions or media_unreadable
-// (422), not_found (another agent) or not_an_agent.
+// file already stored (created false). An owner's files together stay
+// within the service's quota (MediaQuota). It returns
+// media_type_not_allowed (415), media_too_large and media_quota_exceeded
+// (413), image_dimensions or media_unreadable (422), agent_not_found
+// (another agent) or not_an_agent.
 func (s *Service) Upload(ctx context.Context, up Upload) (m *Media, created bool, err error) {
 	p, err := caller(ctx)
 	if err != nil {
@@ -185,25 +188,35 @@ func (s *Service) Upload(ctx context.Context, up Upload) (m *Media, created bool
 		return nil, false, fail(CodeMediaTooLarge, "body.file", fmt.Sprintf("%s files may be at most %d MiB", kind, limit>>20))
 	}
 	m.SizeBytes, m.SHA256 = size, hex.EncodeToString(h.Sum(nil))
-	m.blobKey = "media/" + m.SHA256
-	if _, err := s.Blobs.Attributes(ctx, m.blobKey); errors.Is(err, blob.ErrNotFound) {
-		if _, err := up.File.Seek(0, io.SeekStart); err != nil {
-			return nil, false, fmt.Errorf("presentation: read upload: %w", err)
-		}
-		if err := s.Blobs.Put(ctx, m.blobKey, io.LimitReader(up.File, size), blob.PutOptions{ContentType: ct, CacheControl: MediaCacheControl}); err != nil {
-			return nil, false, apperr.Wrap(err, apperr.Unavailable, "the file could not be stored; try again")
-		}
-	} else if err != nil {
-		return nil, false, apperr.Wrap(err, apperr.Unavailable, "the file could not be stored; try again")
-	}
 	if old, err := s.mediaByHash(ctx, owner, m.SHA256); err != nil || old != nil {
 		return old, false, err
+	}
+	if err := s.checkQuota(ctx, s.DB, owner, size); err != nil {
+		return nil, false, err
+	}
+	// Each file has a blob of its own (deleting one never touches another's
+	// bytes). The blob is written first, then the row; when the row cannot
+	// be written the blob is removed again, so a failed upload leaves
+	// nothing behind (short of a crash between the two).
+	m.blobKey = "media/" + m.ID
+	if _, err := up.File.Seek(0, io.SeekStart); err != nil {
+		return nil, false, fmt.Errorf("presentation: read upload: %w", err)
+	}
+	if err := s.Blobs.Put(ctx, m.blobKey, io.LimitReader(up.File, size), blob.PutOptions{ContentType: ct, CacheControl: MediaCacheControl}); err != nil {
+		s.removeBlob(ctx, m.blobKey)
+		return nil, false, apperr.Wrap(err, apperr.Unavailable, "the file could not be stored; try again")
 	}
 	var w, hgt *int
 	if kind == KindImage {
 		w, hgt = &m.Width, &m.Height
 	}
 	err = s.DB.InTx(ctx, func(tx *database.Tx) error {
+		if err := lockOwner(ctx, tx, owner); err != nil {
+			return err
+		}
+		if err := s.checkQuota(ctx, tx, owner, size); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO presentation_media (id, owner_id, blob_key, kind, content_type, size_bytes, width, height, sha256, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, m.ID, owner, m.blobKey, kind, ct, size, w, hgt, m.SHA256, m.CreatedAt); err != nil {
 			return err
@@ -211,6 +224,9 @@ func (s *Service) Upload(ctx context.Context, up Upload) (m *Media, created bool
 		return audit.Record(ctx, tx, audit.Entry{Action: "presentation.media_uploaded", TargetType: "presentation_media", TargetID: m.ID,
 			After: map[string]any{"owner_id": owner, "content_type": ct, "size_bytes": size}})
 	})
+	if err != nil {
+		s.removeBlob(ctx, m.blobKey)
+	}
 	if database.IsUniqueViolation(err) {
 		// The same file, uploaded at the same moment by the same owner.
 		old, err := s.mediaByHash(ctx, owner, m.SHA256)
@@ -221,6 +237,115 @@ func (s *Service) Upload(ctx context.Context, up Upload) (m *Media, created bool
 	}
 	m.URL = MediaURL(m.ID)
 	return m, true, nil
+}
+
+// lockOwner serialises, on PostgreSQL, the uploads of one owner inside
+// their transactions, so two at once cannot both fit under the quota.
+// SQLite's transactions already take the database's one writer.
+func lockOwner(ctx context.Context, tx *database.Tx, owner string) error {
+	if tx.Dialect() != database.Postgres {
+		return nil
+	}
+	var id string
+	return tx.QueryRow(ctx, `SELECT id FROM users WHERE id = ? FOR NO KEY UPDATE`, owner).Scan(&id)
+}
+
+func (s *Service) quota() int64 {
+	if s.MediaQuota > 0 {
+		return s.MediaQuota
+	}
+	return DefaultMediaQuota
+}
+
+// checkQuota refuses a new file of size bytes that would take owner's
+// files over the quota: media_quota_exceeded (413, body.file).
+func (s *Service) checkQuota(ctx context.Context, q database.Querier, owner string, size int64) error {
+	var used int64
+	if err := q.QueryRow(ctx, `SELECT COALESCE(SUM(size_bytes), 0) FROM presentation_media WHERE owner_id = ?`, owner).Scan(&used); err != nil {
+		return fmt.Errorf("presentation: media quota: %w", err)
+	}
+	if limit := s.quota(); used+size > limit {
+		return fail(CodeMediaQuota, "body.file", fmt.Sprintf("this file (%s) does not fit: %s of your %s for files are used; delete files no slide shows to make room",
+			sizeText(size), sizeText(used), sizeText(limit)))
+	}
+	return nil
+}
+
+// sizeText writes a byte count for people: MiB with one decimal, KiB below.
+func sizeText(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%d KiB", (n+1023)>>10)
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
+
+// removeBlob deletes a blob nothing refers to, even when the request that
+// wrote it has been cancelled; a failure is logged (the blob is left
+// orphaned), not returned.
+func (s *Service) removeBlob(ctx context.Context, key string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := s.Blobs.Delete(ctx, key); err != nil && !errors.Is(err, blob.ErrNotFound) {
+		logging.FromContext(ctx).Warn("presentation: could not remove a blob", "key", key, "err", err)
+	}
+}
+
+// DeleteMedia removes a file no slide shows: its owner's or, for
+// administrators, anyone's. Audited. It returns media_not_found for
+// anyone else and media_in_use (409) while a slide shows it.
+func (s *Service) DeleteMedia(ctx context.Context, id string) error {
+	p, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	if !ids.Valid(id) {
+		return notFound("file")
+	}
+	var m *Media
+	var shared int
+	err = s.DB.InTx(ctx, func(tx *database.Tx) error {
+		q := `SELECT ` + mediaColumns + ` FROM presentation_media WHERE id = ?`
+		if tx.Dialect() == database.Postgres {
+			q += ` FOR UPDATE`
+		}
+		var err error
+		m, err = scanMedia(tx.QueryRow(ctx, q, id).Scan)
+		if errors.Is(err, database.ErrNoRows) || (err == nil && !sees(p, m.OwnerID)) {
+			return notFound("file")
+		}
+		if err != nil {
+			return fmt.Errorf("presentation: media: %w", err)
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM presentation_slides WHERE media_id = ?`, id).Scan(&n); err != nil {
+			return fmt.Errorf("presentation: media slides: %w", err)
+		}
+		if n > 0 {
+			return fail(CodeMediaInUse, "", fmt.Sprintf("%d slides show this file: remove it from them first", n))
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM presentation_media WHERE id = ?`, id); err != nil {
+			if database.IsForeignKeyViolation(err) { // a slide added meanwhile
+				return fail(CodeMediaInUse, "", "a slide shows this file: remove it from the slide first")
+			}
+			return fmt.Errorf("presentation: delete media: %w", err)
+		}
+		if m.blobKey != "media/"+m.ID {
+			// A blob named by its hash (files stored before blobs were one
+			// per file) may be another row's too.
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM presentation_media WHERE blob_key = ?`, m.blobKey).Scan(&shared); err != nil {
+				return fmt.Errorf("presentation: delete media: %w", err)
+			}
+		}
+		return audit.Record(ctx, tx, audit.Entry{Action: "presentation.media_deleted", TargetType: "presentation_media", TargetID: id,
+			Before: map[string]any{"owner_id": m.OwnerID, "content_type": m.ContentType, "size_bytes": m.SizeBytes}})
+	})
+	if err != nil {
+		return err
+	}
+	if shared == 0 {
+		s.removeBlob(ctx, m.blobKey)
+	}
+	return nil
 }
 
 const mediaColumns = `id, owner_id, blob_key, kind, content_type, size_bytes, width, height, sha256, created_at`
@@ -249,7 +374,7 @@ func (s *Service) mediaByHash(ctx context.Context, owner, sum string) (*Media, e
 
 // OpenMedia returns a file the caller may see (its owner, administrators)
 // and a reader of its bytes, which the caller closes. It returns
-// not_found for anyone else and for a file missing from the store.
+// media_not_found for anyone else and for a file missing from the store.
 func (s *Service) OpenMedia(ctx context.Context, id string) (*Media, *blob.Reader, error) {
 	p, err := caller(ctx)
 	if err != nil {
@@ -264,7 +389,9 @@ func (s *Service) OpenMedia(ctx context.Context, id string) (*Media, *blob.Reade
 	}
 	r, err := s.Blobs.Open(ctx, m.blobKey)
 	if errors.Is(err, blob.ErrNotFound) {
-		return nil, nil, apperr.Wrap(err, apperr.NotFound, "no such file")
+		e := notFound("file")
+		e.Err = err
+		return nil, nil, e
 	}
 	if err != nil {
 		return nil, nil, apperr.Wrap(err, apperr.Unavailable, "the file cannot be read now; try again")

@@ -5,14 +5,19 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"mitra/internal/insurance/presentation"
 	"mitra/internal/insurance/presentation/presentationtest"
 	"mitra/internal/platform/apperr"
+	"mitra/internal/platform/blob"
 	"mitra/internal/platform/database"
 	"mitra/internal/platform/database/dbtest"
+	"mitra/internal/platform/ids"
 )
 
 func TestSniff(t *testing.T) {
@@ -91,8 +96,8 @@ func TestUploadRules(t *testing.T) {
 			m.SizeBytes != int64(len(png)) || len(m.SHA256) != 64 || m.OwnerID != e.agentID || m.URL != "/api/v1/presentations/media/"+m.ID {
 			t.Fatalf("png: %+v %v %v", m, created, err)
 		}
-		// Stored under its hash, with its type.
-		a, err := e.blobs.Attributes(ctx, "media/"+m.SHA256)
+		// Stored in a blob of its own, with its type.
+		a, err := e.blobs.Attributes(ctx, "media/"+m.ID)
 		if err != nil || a.ContentType != "image/png" || a.Size != int64(len(png)) {
 			t.Fatalf("blob: %+v %v", a, err)
 		}
@@ -101,10 +106,14 @@ func TestUploadRules(t *testing.T) {
 		if err != nil || created || again.ID != m.ID {
 			t.Fatalf("again: %+v %v %v", again, created, err)
 		}
-		// Another agent's copy is theirs, stored once.
+		// Another agent's copy is theirs, with its own blob (deleting one
+		// never touches the other).
 		theirs, created, err := upload(e.other, e.svc, png, "")
 		if err != nil || !created || theirs.ID == m.ID || theirs.OwnerID != e.otherID {
 			t.Fatalf("other agent's copy: %+v %v %v", theirs, created, err)
+		}
+		if n := blobCount(t, e.blobDir); n != 2 {
+			t.Fatalf("blobs after two owners uploaded the same bytes: %d", n)
 		}
 		for _, c := range []struct {
 			name  string
@@ -152,13 +161,13 @@ func TestUploadRules(t *testing.T) {
 		}
 
 		// Who may upload for whom.
-		if _, _, err := upload(e.agent, e.svc, png, e.otherID); code(err) != apperr.NotFound {
+		if _, _, err := upload(e.agent, e.svc, png, e.otherID); code(err) != presentation.CodeAgentNotFound {
 			t.Fatalf("agent uploading for another: %v", err)
 		}
 		if _, _, err := upload(e.admin, e.svc, png, ""); code(err) != apperr.Invalid || field(err) != "body.agent_id" {
 			t.Fatalf("admin without agent: %v", err)
 		}
-		if _, _, err := upload(e.admin, e.svc, png, e.memberID); code(err) != apperr.NotFound {
+		if _, _, err := upload(e.admin, e.svc, png, e.memberID); code(err) != presentation.CodeAgentNotFound {
 			t.Fatalf("admin for a member: %v", err)
 		}
 		if m, _, err := upload(e.admin, e.svc, presentationtest.PNG(500, 500), e.agentID); err != nil || m.OwnerID != e.agentID {
@@ -187,15 +196,15 @@ func TestUploadRules(t *testing.T) {
 			r.Close()
 		}
 		for name, ctx := range map[string]context.Context{"other agent": e.other, "provider admin": e.staff, "member": e.member} {
-			if _, _, err := e.svc.OpenMedia(ctx, m.ID); code(err) != apperr.NotFound {
+			if _, _, err := e.svc.OpenMedia(ctx, m.ID); code(err) != presentation.CodeMediaNotFound {
 				t.Errorf("%s read: %v", name, err)
 			}
 		}
 		// A file lost from the store is not found, not a crash.
-		if err := e.blobs.Delete(ctx, "media/"+v.SHA256); err != nil {
+		if err := e.blobs.Delete(ctx, "media/"+v.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := e.svc.OpenMedia(e.agent, v.ID); code(err) != apperr.NotFound {
+		if _, _, err := e.svc.OpenMedia(e.agent, v.ID); code(err) != presentation.CodeMediaNotFound {
 			t.Fatalf("lost blob: %v", err)
 		}
 	})
@@ -212,4 +221,191 @@ func TestUploadReadFailure(t *testing.T) {
 	if err == nil || code(err) != apperr.Internal {
 		t.Fatalf("read failure: %v", err)
 	}
+}
+
+// blobCount is the number of files in the blob store's directory (their
+// attribute sidecars aside).
+func blobCount(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !strings.HasSuffix(path, ".attrs") {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func mediaRows(t *testing.T, db *database.DB, owner string) (n int, bytes int64) {
+	t.Helper()
+	if err := db.QueryRow(context.Background(), `SELECT count(*), COALESCE(SUM(size_bytes), 0) FROM presentation_media WHERE owner_id = ?`, owner).Scan(&n, &bytes); err != nil {
+		t.Fatal(err)
+	}
+	return n, bytes
+}
+
+// An agent's files stay within the quota; refused uploads leave no blob;
+// deleting a file makes room; the same bytes again are not counted twice.
+func TestMediaQuota(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *database.DB) {
+		e := newEnv(t, db)
+		imgs := [][]byte{presentationtest.PNG(300, 300), presentationtest.PNG(301, 300), presentationtest.PNG(302, 300), presentationtest.PNG(303, 300)}
+		e.svc.MediaQuota = int64(len(imgs[1]) + max(len(imgs[0]), len(imgs[2])))
+		first, _, err := upload(e.agent, e.svc, imgs[0], "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := upload(e.agent, e.svc, imgs[1], ""); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = upload(e.agent, e.svc, imgs[2], "")
+		if ae, ok := apperr.As(err); !ok || ae.Code != presentation.CodeMediaQuota || ae.HTTPStatus() != 413 || field(err) != "body.file" {
+			t.Fatalf("over the quota: %v", err)
+		}
+		if n := blobCount(t, e.blobDir); n != 2 {
+			t.Fatalf("a refused upload left a blob: %d blobs", n)
+		}
+		// The same bytes again: the stored file, not counted twice.
+		if again, created, err := upload(e.agent, e.svc, imgs[0], ""); err != nil || created || again.ID != first.ID {
+			t.Fatalf("same bytes at the quota: %+v %v %v", again, created, err)
+		}
+		// Another agent has a quota of their own.
+		if _, _, err := upload(e.other, e.svc, imgs[2], ""); err != nil {
+			t.Fatalf("another agent: %v", err)
+		}
+		// Deleting a file makes room.
+		if err := e.svc.DeleteMedia(e.agent, first.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := upload(e.agent, e.svc, imgs[2], ""); err != nil {
+			t.Fatalf("after a delete: %v", err)
+		}
+
+		// Uploads at the same moment cannot all fit: the quota holds.
+		e.svc.MediaQuota = 3*int64(len(imgs[3])) + 10
+		before, _ := mediaRows(t, db, e.otherID)
+		var wg sync.WaitGroup
+		errs := make([]error, 6)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, errs[i] = upload(e.other, e.svc, presentationtest.PNG(400+i, 300), "")
+			}()
+		}
+		wg.Wait()
+		refused := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+			case code(err) == presentation.CodeMediaQuota:
+				refused++
+			default:
+				t.Fatalf("concurrent upload: %v", err)
+			}
+		}
+		n, used := mediaRows(t, db, e.otherID)
+		if used > e.svc.MediaQuota || refused == 0 || n != before+len(errs)-refused {
+			t.Fatalf("concurrent uploads: %d files, %d bytes of %d, %d refused", n, used, e.svc.MediaQuota, refused)
+		}
+		if rows, _ := mediaRows(t, db, e.agentID); blobCount(t, e.blobDir) != rows+n {
+			t.Fatalf("blobs %d, rows %d", blobCount(t, e.blobDir), rows+n)
+		}
+	})
+}
+
+// When the row cannot be written, the blob written before it is removed.
+func TestUploadFailureLeavesNoBlob(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *database.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		stmts := []string{`CREATE TRIGGER media_boom BEFORE INSERT ON presentation_media BEGIN SELECT RAISE(ABORT, 'boom'); END`}
+		if db.Dialect() == database.Postgres {
+			stmts = []string{`CREATE FUNCTION media_boom() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$ LANGUAGE plpgsql`,
+				`CREATE TRIGGER media_boom BEFORE INSERT ON presentation_media FOR EACH ROW EXECUTE FUNCTION media_boom()`}
+		}
+		for _, q := range stmts {
+			if _, err := db.Exec(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, _, err := upload(e.agent, e.svc, presentationtest.PNG(300, 300), "")
+		if err == nil || code(err) != apperr.Internal {
+			t.Fatalf("insert failure: %v", err)
+		}
+		if n := blobCount(t, e.blobDir); n != 0 {
+			t.Fatalf("a failed upload left %d blobs", n)
+		}
+	})
+}
+
+func TestDeleteMedia(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *database.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		img, _, err := upload(e.agent, e.svc, presentationtest.PNG(300, 300), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		shown, _, err := upload(e.agent, e.svc, presentationtest.PNG(310, 300), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := e.svc.Create(e.agent, presentation.CreateInput{PresentationInput: presentation.PresentationInput{Title: "t",
+			Slides: []presentation.SlideInput{{Type: "image", MediaID: shown.ID}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Nobody else: not found.
+		for name, c := range map[string]context.Context{"other agent": e.other, "provider admin": e.staff, "member": e.member} {
+			if err := e.svc.DeleteMedia(c, img.ID); code(err) != presentation.CodeMediaNotFound {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+		for _, id := range []string{"nope", ids.New()} {
+			if err := e.svc.DeleteMedia(e.agent, id); code(err) != presentation.CodeMediaNotFound {
+				t.Errorf("%s: %v", id, err)
+			}
+		}
+		if err := e.svc.DeleteMedia(ctx, img.ID); code(err) != apperr.Unauthorized {
+			t.Errorf("anonymous: %v", err)
+		}
+		// A file a slide shows stays.
+		err = e.svc.DeleteMedia(e.agent, shown.ID)
+		if ae, ok := apperr.As(err); !ok || ae.Code != presentation.CodeMediaInUse || ae.HTTPStatus() != 409 {
+			t.Fatalf("in use: %v", err)
+		}
+		// The owner deletes: row and blob go, audited.
+		if err := e.svc.DeleteMedia(e.agent, img.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.blobs.Attributes(ctx, "media/"+img.ID); !errors.Is(err, blob.ErrNotFound) {
+			t.Fatalf("blob after delete: %v", err)
+		}
+		if _, _, err := e.svc.OpenMedia(e.agent, img.ID); code(err) != presentation.CodeMediaNotFound {
+			t.Fatalf("read after delete: %v", err)
+		}
+		if err := e.svc.DeleteMedia(e.agent, img.ID); code(err) != presentation.CodeMediaNotFound {
+			t.Fatalf("deleted twice: %v", err)
+		}
+		var n int
+		if err := db.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'presentation.media_deleted' AND target_id = ? AND actor_id = ?`, img.ID, e.agentID).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("audit: %d %v", n, err)
+		}
+		// Once no slide shows it, an administrator may delete it.
+		if _, err := e.svc.Update(e.agent, p.ID, presentation.PresentationInput{Title: "t"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.DeleteMedia(e.admin, shown.ID); err != nil {
+			t.Fatalf("admin delete: %v", err)
+		}
+		// A slide naming a file deleted since is refused on its field.
+		if _, err := e.svc.Update(e.agent, p.ID, presentation.PresentationInput{Title: "t", Slides: []presentation.SlideInput{{Type: "image", MediaID: shown.ID}}}); field(err) != "body.slides[0].media_id" {
+			t.Fatalf("slide with a deleted file: %v", err)
+		}
+	})
 }

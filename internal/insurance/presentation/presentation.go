@@ -299,6 +299,10 @@ func insertSlides(ctx context.Context, tx *database.Tx, presentationID string, r
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO presentation_slides (id, presentation_id, position, type, media_id, duration_seconds, overlay)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, r.ID, presentationID, i, r.Type, media, r.Duration, overlay); err != nil {
+			if media != nil && database.IsForeignKeyViolation(err) {
+				// The file was deleted since the slides were checked.
+				return apperr.Field(fmt.Sprintf("body.slides[%d].media_id", i), "must be "+article(r.Type)+" you uploaded")
+			}
 			return fmt.Errorf("presentation: insert slide: %w", err)
 		}
 	}
@@ -307,7 +311,7 @@ func insertSlides(ctx context.Context, tx *database.Tx, presentationID string, r
 
 // Create adds a presentation: the caller's (agents), or the named agent's
 // (administrators). It returns Invalid (bad fields, unknown template),
-// not_found (another agent) or not_an_agent.
+// agent_not_found (another agent) or not_an_agent.
 func (s *Service) Create(ctx context.Context, in CreateInput) (*Presentation, error) {
 	p, err := caller(ctx)
 	if err != nil {
@@ -319,7 +323,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Presentation, er
 	}
 	if in.TemplateID != "" {
 		t, err := s.Template(ctx, in.TemplateID)
-		if apperr.CodeOf(err) == apperr.NotFound {
+		if apperr.CodeOf(err) == CodeTemplateNotFound {
 			return nil, apperr.Field("body.template_id", "no such template")
 		}
 		if err != nil {
@@ -369,7 +373,7 @@ func utc(t *time.Time) *time.Time {
 	return &u
 }
 
-// Get returns a presentation the caller may see, or not_found.
+// Get returns a presentation the caller may see, or presentation_not_found.
 func (s *Service) Get(ctx context.Context, id string) (*Presentation, error) {
 	p, err := caller(ctx)
 	if err != nil {
@@ -393,7 +397,7 @@ type ListQuery struct {
 }
 
 // List returns presentations, newest first: the caller's (agents), or any
-// agent's (administrators). It returns not_found for another agent's id,
+// agent's (administrators). It returns agent_not_found for another agent's id,
 // not_an_agent for other roles and Invalid for a bad cursor.
 func (s *Service) List(ctx context.Context, q ListQuery) ([]Summary, string, error) {
 	p, err := caller(ctx)
@@ -451,7 +455,7 @@ func (s *Service) List(ctx context.Context, q ListQuery) ([]Summary, string, err
 }
 
 // owner returns the agent of presentation id when the caller may see it,
-// else not_found.
+// else presentation_not_found.
 func (s *Service) owner(ctx context.Context, q database.Querier, id string) (string, error) {
 	p, err := caller(ctx)
 	if err != nil {
@@ -486,7 +490,7 @@ func (s *Service) slideIDs(ctx context.Context, q database.Querier, id string) (
 }
 
 // Update replaces a presentation's title, description, schedule and
-// slides (slides sent with their id keep it). It returns not_found,
+// slides (slides sent with their id keep it). It returns presentation_not_found,
 // Invalid, or presentation_empty when an active presentation would lose
 // its last slide.
 func (s *Service) Update(ctx context.Context, id string, in PresentationInput) (*Presentation, error) {
@@ -536,7 +540,7 @@ func (s *Service) Update(ctx context.Context, id string, in PresentationInput) (
 
 // Reorder puts the presentation's slides in the order of slideIDs, which
 // must name each of its slides once (else Invalid on body.slide_ids). It
-// returns not_found for a presentation the caller may not see.
+// returns presentation_not_found for a presentation the caller may not see.
 func (s *Service) Reorder(ctx context.Context, id string, slideIDs []string) (*Presentation, error) {
 	if _, err := s.owner(ctx, s.DB, id); err != nil {
 		return nil, err
@@ -580,7 +584,7 @@ func (s *Service) Reorder(ctx context.Context, id string, slideIDs []string) (*P
 }
 
 // Delete removes a presentation and its slides (not its files). It
-// returns not_found for a presentation the caller may not see.
+// returns presentation_not_found for a presentation the caller may not see.
 func (s *Service) Delete(ctx context.Context, id string) error {
 	agentID, err := s.owner(ctx, s.DB, id)
 	if err != nil {
@@ -601,7 +605,7 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 }
 
 // Activate makes a presentation its agent's active one, deactivating the
-// one active before (an agent has at most one). It returns not_found, or
+// one active before (an agent has at most one). It returns presentation_not_found, or
 // presentation_empty for a presentation without slides.
 func (s *Service) Activate(ctx context.Context, id string) (*Presentation, error) {
 	agentID, err := s.owner(ctx, s.DB, id)
@@ -672,7 +676,7 @@ func lockAgent(ctx context.Context, tx *database.Tx, agentID string) error {
 	return rows.Err()
 }
 
-// Deactivate stops showing a presentation. It returns not_found for a
+// Deactivate stops showing a presentation. It returns presentation_not_found for a
 // presentation the caller may not see.
 func (s *Service) Deactivate(ctx context.Context, id string) (*Presentation, error) {
 	agentID, err := s.owner(ctx, s.DB, id)
@@ -699,7 +703,7 @@ func (s *Service) Deactivate(ctx context.Context, id string) (*Presentation, err
 // Active returns what agentID's home page shows now: their active
 // presentation, when its schedule includes the present. Readers are the
 // agent and administrators; for anyone else, and for an id that is not an
-// agent's, it returns not_found. With nothing to show it returns
+// agent's, it returns agent_not_found. With nothing to show it returns
 // no_active_presentation.
 func (s *Service) Active(ctx context.Context, agentID string) (*Presentation, error) {
 	p, err := caller(ctx)

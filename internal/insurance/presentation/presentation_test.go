@@ -38,6 +38,7 @@ type env struct {
 	svc                                 *presentation.Service
 	db                                  *database.DB
 	blobs                               *blob.Store
+	blobDir                             string
 	clock                               *clock
 	agent, other, admin, staff, member  context.Context
 	agentID, otherID, adminID, memberID string
@@ -45,7 +46,8 @@ type env struct {
 
 func newEnv(t *testing.T, db *database.DB) *env {
 	t.Helper()
-	u, err := blob.FileURL(t.TempDir())
+	dir := t.TempDir()
+	u, err := blob.FileURL(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +56,7 @@ func newEnv(t *testing.T, db *database.DB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { bs.Close() })
-	e := &env{db: db, blobs: bs, clock: &clock{t: start}}
+	e := &env{db: db, blobs: bs, blobDir: dir, clock: &clock{t: start}}
 	e.svc = presentation.NewService(db, bs, e.clock.now)
 	mk := func(role access.Role) (context.Context, string) {
 		id := ids.New()
@@ -232,15 +234,19 @@ func TestOwnership(t *testing.T) {
 			_, checks["active"] = e.svc.Active(ctx, e.agentID)
 			checks["delete"] = e.svc.Delete(ctx, mine.ID)
 			for op, err := range checks {
-				if apperr.CodeOf(err) != apperr.NotFound {
-					t.Errorf("%s %s: %v", name, op, err)
+				want := presentation.CodePresentationNotFound
+				if op == "active" {
+					want = presentation.CodeAgentNotFound
+				}
+				if e, ok := apperr.As(err); !ok || e.Code != want || e.HTTPStatus() != 404 {
+					t.Errorf("%s %s: %v, want 404 %s", name, op, err, want)
 				}
 			}
 		}
-		if _, err := e.svc.Create(e.other, presentation.CreateInput{AgentID: e.agentID, PresentationInput: presentation.PresentationInput{Title: "x"}}); apperr.CodeOf(err) != apperr.NotFound {
+		if _, err := e.svc.Create(e.other, presentation.CreateInput{AgentID: e.agentID, PresentationInput: presentation.PresentationInput{Title: "x"}}); apperr.CodeOf(err) != presentation.CodeAgentNotFound {
 			t.Fatalf("creating for another agent: %v", err)
 		}
-		if _, _, err := e.svc.List(e.other, presentation.ListQuery{AgentID: e.agentID}); apperr.CodeOf(err) != apperr.NotFound {
+		if _, _, err := e.svc.List(e.other, presentation.ListQuery{AgentID: e.agentID}); apperr.CodeOf(err) != presentation.CodeAgentNotFound {
 			t.Fatalf("listing another agent's: %v", err)
 		}
 		for name, ctx := range map[string]context.Context{"provider admin": e.staff, "member": e.member} {
@@ -268,7 +274,7 @@ func TestOwnership(t *testing.T) {
 		if err != nil || len(one) != 1 || one[0].AgentID != e.otherID {
 			t.Fatalf("admin list of one agent: %+v %v", one, err)
 		}
-		if _, _, err := e.svc.List(e.admin, presentation.ListQuery{AgentID: e.memberID}); apperr.CodeOf(err) != apperr.NotFound {
+		if _, _, err := e.svc.List(e.admin, presentation.ListQuery{AgentID: e.memberID}); apperr.CodeOf(err) != presentation.CodeAgentNotFound {
 			t.Fatalf("admin list of a member: %v", err)
 		}
 		if _, err := e.svc.Create(e.admin, presentation.CreateInput{PresentationInput: presentation.PresentationInput{Title: "x"}}); apperr.CodeOf(err) != apperr.Invalid {
@@ -278,7 +284,7 @@ func TestOwnership(t *testing.T) {
 		if err != nil || made.AgentID != e.agentID {
 			t.Fatalf("admin create: %+v %v", made, err)
 		}
-		if _, err := e.svc.Active(e.admin, e.memberID); apperr.CodeOf(err) != apperr.NotFound {
+		if _, err := e.svc.Active(e.admin, e.memberID); apperr.CodeOf(err) != presentation.CodeAgentNotFound {
 			t.Fatalf("active of a member: %v", err)
 		}
 		// Pages.
@@ -345,7 +351,7 @@ func TestUpdateAndReorder(t *testing.T) {
 		if _, err := e.svc.Update(e.agent, p.ID, presentation.PresentationInput{Title: "t", Slides: []presentation.SlideInput{foreign}}); field(err) != "body.slides[0].id" {
 			t.Fatalf("foreign slide id: %v", err)
 		}
-		if _, err := e.svc.Update(e.agent, ids.New(), presentation.PresentationInput{Title: "t"}); apperr.CodeOf(err) != apperr.NotFound {
+		if _, err := e.svc.Update(e.agent, ids.New(), presentation.PresentationInput{Title: "t"}); apperr.CodeOf(err) != presentation.CodePresentationNotFound {
 			t.Fatalf("update of nothing: %v", err)
 		}
 	})
@@ -465,7 +471,7 @@ func TestOneActiveAndSchedule(t *testing.T) {
 		if err := e.svc.Delete(e.agent, p1.ID); err != nil || shown() {
 			t.Fatalf("delete the active one: %v", err)
 		}
-		if _, err := e.svc.Get(e.agent, p1.ID); apperr.CodeOf(err) != apperr.NotFound {
+		if _, err := e.svc.Get(e.agent, p1.ID); apperr.CodeOf(err) != presentation.CodePresentationNotFound {
 			t.Fatalf("after delete: %v", err)
 		}
 		var slides int

@@ -5,10 +5,11 @@
 //
 // Who sees what: a presentation belongs to one agent (the agent id is the
 // user id). The agent and administrators see and change it; anyone else
-// is told it does not exist (404 not_found), for every route naming a
-// presentation, a file or an agent. Routes about the caller's own carousel
-// (list, create, upload) answer 403 not_an_agent to roles that have none
-// (provider administrators hold book:work for customers and policies).
+// is told it does not exist (404 presentation_not_found, media_not_found
+// or agent_not_found), for every route naming a presentation, a file or an
+// agent. Routes about the caller's own carousel (list, create, upload)
+// answer 403 not_an_agent to roles that have none (provider
+// administrators hold book:work for customers and policies).
 package presentation
 
 import (
@@ -26,20 +27,34 @@ import (
 
 // Error codes of this package, beyond apperr's base codes.
 const (
-	CodeNoActive          apperr.Code = "no_active_presentation" // 404: the agent has nothing to show now
-	CodeNotAnAgent        apperr.Code = "not_an_agent"           // 403: the caller's role has no carousel
-	CodePresentationEmpty apperr.Code = "presentation_empty"     // 422: an active presentation needs a slide
-	CodeMediaType         apperr.Code = "media_type_not_allowed" // 415: not JPEG, PNG, WebP or MP4
-	CodeMediaTooLarge     apperr.Code = "media_too_large"        // 413: over the size limit of its kind
-	CodeImageDimensions   apperr.Code = "image_dimensions"       // 422: image too small or too large
-	CodeMediaUnreadable   apperr.Code = "media_unreadable"       // 422: the bytes do not decode
+	CodeNoActive             apperr.Code = "no_active_presentation" // 404: the agent has nothing to show now
+	CodeNotAnAgent           apperr.Code = "not_an_agent"           // 403: the caller's role has no carousel
+	CodePresentationEmpty    apperr.Code = "presentation_empty"     // 422: an active presentation needs a slide
+	CodeMediaType            apperr.Code = "media_type_not_allowed" // 415: not JPEG, PNG, WebP or MP4
+	CodeMediaTooLarge        apperr.Code = "media_too_large"        // 413: over the size limit of its kind
+	CodeImageDimensions      apperr.Code = "image_dimensions"       // 422: image too small or too large
+	CodeMediaUnreadable      apperr.Code = "media_unreadable"       // 422: the bytes do not decode
+	CodeMediaQuota           apperr.Code = "media_quota_exceeded"   // 413: the owner's files would exceed their storage quota
+	CodeMediaInUse           apperr.Code = "media_in_use"           // 409: a slide shows the file
+	CodePresentationNotFound apperr.Code = "presentation_not_found" // 404
+	CodeMediaNotFound        apperr.Code = "media_not_found"        // 404
+	CodeAgentNotFound        apperr.Code = "agent_not_found"        // 404: no such agent, or not one the caller may act for
+	CodeTemplateNotFound     apperr.Code = "template_not_found"     // 404
 )
+
+// DefaultMediaQuota is how many bytes of files an agent may keep when the
+// service sets no quota: 500 MiB, ten of the largest videos or fifty of
+// the largest images (a carousel shows at most 20 slides a presentation).
+const DefaultMediaQuota = 500 << 20
 
 // Service implements presentations, templates and media.
 type Service struct {
 	DB    *database.DB
 	Blobs *blob.Store
 	Now   func() time.Time
+	// MediaQuota is the bytes of files one agent may keep; 0 means
+	// DefaultMediaQuota.
+	MediaQuota int64
 }
 
 // NewService returns the service; now nil means time.Now.
@@ -60,7 +75,14 @@ func caller(ctx context.Context) (access.Principal, error) {
 	return p, nil
 }
 
-func notFound(what string) error { return apperr.New(apperr.NotFound, "no such "+what) }
+// notFoundCodes names what is missing in the 404 codes.
+var notFoundCodes = map[string]apperr.Code{"presentation": CodePresentationNotFound, "file": CodeMediaNotFound, "agent": CodeAgentNotFound, "template": CodeTemplateNotFound}
+
+// notFound is the 404 of a missing presentation, file, agent or template
+// (or one the caller may not see).
+func notFound(what string) *apperr.Error {
+	return &apperr.Error{Code: notFoundCodes[what], Status: http.StatusNotFound, Message: "no such " + what}
+}
 
 // sees reports whether p may see what agentID owns.
 func sees(p access.Principal, agentID string) bool {
@@ -70,7 +92,8 @@ func sees(p access.Principal, agentID string) bool {
 // agentFor resolves the agent an operation acts for. agentID "" means the
 // caller, who must then be an agent (administrators must name one when
 // required is set). A named agent must be the caller (agents), or an
-// existing user with role agent (administrators); otherwise not_found.
+// existing user with role agent (administrators); otherwise
+// agent_not_found.
 // field names the input that carried agentID, for field errors.
 func (s *Service) agentFor(ctx context.Context, p access.Principal, agentID, field string, required bool) (string, error) {
 	switch {
@@ -111,6 +134,8 @@ var statusOf = map[apperr.Code]int{
 	CodeMediaTooLarge:     http.StatusRequestEntityTooLarge,
 	CodeImageDimensions:   http.StatusUnprocessableEntity,
 	CodeMediaUnreadable:   http.StatusUnprocessableEntity,
+	CodeMediaQuota:        http.StatusRequestEntityTooLarge,
+	CodeMediaInUse:        http.StatusConflict,
 }
 
 // fail returns an error with one of this package's codes, its status and,

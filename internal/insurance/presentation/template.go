@@ -50,7 +50,7 @@ func (s *Service) Templates(ctx context.Context) ([]Template, error) {
 	return out, nil
 }
 
-// Template returns one template, or not_found.
+// Template returns one template, or template_not_found.
 func (s *Service) Template(ctx context.Context, id string) (*Template, error) {
 	row := s.DB.QueryRow(ctx, `SELECT id, name, description, category, slides FROM presentation_templates WHERE id = ?`, id)
 	t, err := scanTemplate(row.Scan)

@@ -70,7 +70,7 @@ type DB struct {
 	pool        *pgxpool.Pool
 	pgSQL       *sql.DB // PostgreSQL through database/sql, for tools that need it
 
-	rebound sync.Map // query -> query with $n placeholders (PostgreSQL)
+	rebound sync.Map  // query -> query with $n placeholders (PostgreSQL)
 	stmts   stmtCache // prepared reads (SQLite; pgx caches its own)
 }
 

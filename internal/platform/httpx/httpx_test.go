@@ -151,6 +151,37 @@ func TestProblems(t *testing.T) {
 	}
 }
 
+// A problem never repeats what the client sent: a number where a string
+// belongs (an Aadhaar number, 12 digits), a short invalid string, a short
+// body that is not JSON.
+func TestProblemsDoNotEchoInput(t *testing.T) {
+	e := newEnv(t)
+	const secret = "234567890124"
+	for name, c := range map[string]struct {
+		body   string
+		status int
+		code   string
+	}{
+		"number for a string":    {`{"name":` + secret + `,"email":"a@b.co"}`, 422, "invalid"},
+		"short invalid string":   {`{"name":"x","email":"` + secret + `"}`, 422, "invalid"},
+		"number for an e-mail":   {`{"name":"okay","email":` + secret + `}`, 422, "invalid"},
+		"short body, not JSON":   {`{"name":` + secret, 400, "bad_request"},
+		"string for an object":   {`"` + secret + `"`, 422, "invalid"},
+		"number in a wrong type": {`{"name":["` + secret + `"],"email":"a@b.co"}`, 422, "invalid"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := e.do(post(c.body))
+			p := problem(t, w, c.status, c.code)
+			if strings.Contains(w.Body.String(), secret) || strings.Contains(w.Body.String(), `"value"`) {
+				t.Fatalf("the problem repeats the input: %s", w.Body)
+			}
+			if c.status == 422 && (len(p.Errors) == 0 || p.Errors[0].Location == "" || p.Errors[0].Message == "") {
+				t.Fatalf("no field error: %+v", p)
+			}
+		})
+	}
+}
+
 func TestChunkedBodyOverLimit(t *testing.T) {
 	e := newEnv(t)
 	body := io.MultiReader(strings.NewReader(`{"name":"`), strings.NewReader(strings.Repeat("a", 4000)), strings.NewReader(`"}`))

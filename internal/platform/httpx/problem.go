@@ -10,6 +10,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -157,7 +158,7 @@ func humaProblem(ctx context.Context, status int, msg string, errs []error) *Pro
 	for _, err := range errs {
 		var d *huma.ErrorDetail
 		if errors.As(err, &d) {
-			p.Errors = append(p.Errors, apperr.FieldError{Location: d.Location, Message: d.Message, Value: safeValue(d.Value)})
+			p.Errors = append(p.Errors, apperr.FieldError{Location: d.Location, Message: safeMessage(d.Message)})
 		}
 	}
 	if len(p.Errors) > 0 && p.Status == http.StatusUnprocessableEntity {
@@ -166,16 +167,29 @@ func humaProblem(ctx context.Context, status int, msg string, errs []error) *Pro
 	return p
 }
 
-// safeValue echoes back only small scalar values of invalid fields.
-func safeValue(v any) any {
-	switch t := v.(type) {
-	case string:
-		if len(t) > 64 {
-			return nil
+// Problems never repeat what the client sent: a field's value may be
+// personal data (an Aadhaar number sent as a JSON number, a phone number,
+// a whole short body), and it would then reach logs, proxies and error
+// trackers on the way back. So the framework's field errors carry the
+// location and the rule broken, never the value (FieldError.Value stays
+// empty), and safeMessage cuts the parser's text that some messages quote
+// the value in.
+
+// quotingMessages start the framework's messages that end with a parser
+// error quoting the input (huma's "expected string to be RFC 5322 email:
+// %v", "... uri: %v", "... uuid: %v", "... regex: %v", "expected
+// duration: %v", and "invalid value: %v" of text parameters).
+var quotingMessages = []string{"expected string to be ", "expected duration", "invalid value"}
+
+// safeMessage returns a framework field message without the part that may
+// quote the input.
+func safeMessage(msg string) string {
+	for _, prefix := range quotingMessages {
+		if strings.HasPrefix(msg, prefix) {
+			if i := strings.Index(msg, ": "); i >= 0 {
+				return msg[:i]
+			}
 		}
-		return t
-	case bool, int, int64, float64:
-		return t
 	}
-	return nil
+	return msg
 }

@@ -1,8 +1,9 @@
 -- +goose Up
 -- Agent (insurance): the presentation carousel of an agent's home page
 -- (PRODUCT.md I5). Media files live in the blob store (MITRA_BLOB_URL),
--- keyed by their SHA-256; these tables hold what the API needs to know
--- about them. Overlays and template slides are JSON text.
+-- one blob per file ('media/' || id); these tables hold what the API
+-- needs to know about them. Overlays and template slides are JSON text.
+-- See docs/decisions/0012-media-storage-and-presentations.md.
 CREATE TABLE presentation_templates (
     id          TEXT PRIMARY KEY,
     name        TEXT NOT NULL UNIQUE,
@@ -14,6 +15,7 @@ CREATE TABLE presentation_templates (
 );
 
 -- One row per file per owner: uploading the same bytes again finds it.
+-- The owner's sizes add up to their storage quota.
 CREATE TABLE presentation_media (
     id           TEXT PRIMARY KEY,
     owner_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,

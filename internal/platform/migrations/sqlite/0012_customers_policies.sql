@@ -25,6 +25,9 @@ CREATE TABLE customers (
 CREATE INDEX customers_agent_name_idx ON customers (agent_id, name_key, id);
 CREATE INDEX customers_agent_created_idx ON customers (agent_id, created_at, id);
 CREATE UNIQUE INDEX customers_agent_pan_idx ON customers (agent_id, pan_hash);
+-- Administrators' list of every customer, by name or by creation.
+CREATE INDEX customers_name_idx ON customers (name_key, id);
+CREATE INDEX customers_created_idx ON customers (created_at, id);
 
 CREATE TABLE policies (
     id                 TEXT PRIMARY KEY,
@@ -58,11 +61,24 @@ CREATE INDEX policies_agent_provider_idx ON policies (agent_id, provider_id);
 -- A customer belongs to one agent, so customer_id leads: the customer
 -- filter, and the foreign-key check when a customer is deleted.
 CREATE INDEX policies_customer_idx ON policies (customer_id, next_due_date, id);
+-- Provider admins: due lists by status, the whole list by due date or by
+-- creation, and the customers holding their provider's policies.
 CREATE INDEX policies_provider_status_due_idx ON policies (provider_id, status, next_due_date, id);
+CREATE INDEX policies_provider_due_idx ON policies (provider_id, next_due_date, id);
+CREATE INDEX policies_provider_created_idx ON policies (provider_id, created_at, id);
+CREATE INDEX policies_provider_customer_idx ON policies (provider_id, customer_id);
 CREATE INDEX policies_plan_idx ON policies (plan_id);
--- The daily status job: lapses after grace, maturities.
-CREATE INDEX policies_lapse_idx ON policies (status, grace_end_date);
-CREATE INDEX policies_maturity_idx ON policies (status, maturity_date);
+-- Administrators' list of every policy, by due date or by creation, and
+-- by creation within a status.
+CREATE INDEX policies_due_idx ON policies (next_due_date, id);
+CREATE INDEX policies_created_idx ON policies (created_at, id);
+CREATE INDEX policies_status_created_idx ON policies (status, created_at, id);
+-- The daily status job walks (status, column, id) keysets: lapses after
+-- grace, maturities, lapsed policies whose revival period is over (this
+-- one also serves administrators' lists filtered by status).
+CREATE INDEX policies_lapse_idx ON policies (status, grace_end_date, id);
+CREATE INDEX policies_maturity_idx ON policies (status, maturity_date, id);
+CREATE INDEX policies_status_due_idx ON policies (status, next_due_date, id);
 
 -- +goose Down
 DROP TABLE policies;
