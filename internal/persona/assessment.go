@@ -8,6 +8,7 @@ import (
 
 	"mitra/internal/persona/crisis"
 	"mitra/internal/platform/apperr"
+	"mitra/internal/platform/database"
 	"mitra/internal/platform/ids"
 )
 
@@ -111,21 +112,31 @@ func (s *Service) AddAssessment(ctx context.Context, in AssessmentInput) (*Asses
 		item9 = &v
 	}
 	answers, _ := json.Marshal(in.Answers)
-	if _, err := s.DB.Exec(ctx, `INSERT INTO assessments (id, user_id, type, answers_sealed, score, severity, item9, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.ID, p.UserID, a.Type, s.Vault.Seal(answers, assessmentAAD(a.ID)), a.Score, a.Severity, item9, a.CreatedAt); err != nil {
+	positive := item9 != nil && *item9 > 0
+	// PHQ-9 item 9 above zero starts the crisis flow: a notice now, and an
+	// event for the counselor queue (1: moderate; 2-3: high), stored in the
+	// assessment's transaction: never the answer without the event.
+	level := crisis.LevelModerate
+	if positive && *item9 >= 2 {
+		level = crisis.LevelHigh
+	}
+	ctx = context.WithoutCancel(ctx) // the event does not depend on the client staying
+	err = s.DB.InTx(ctx, func(tx *database.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO assessments (id, user_id, type, answers_sealed, score, severity, item9, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			a.ID, p.UserID, a.Type, s.Vault.Seal(answers, assessmentAAD(a.ID)), a.Score, a.Severity, item9, a.CreatedAt); err != nil {
+			return err
+		}
+		if !positive {
+			return nil
+		}
+		_, err := s.openEventTx(ctx, tx, p.UserID, level, crisis.SuicidalIdeation, []string{fmt.Sprintf("phq9:item9=%d", *item9)}, "assessment", "en")
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("persona: add assessment: %w", err)
 	}
-	if item9 != nil && *item9 > 0 {
-		// PHQ-9 item 9 above zero starts the crisis flow: a notice now, and
-		// an event for the counselor queue (1: moderate; 2-3: high).
-		level := crisis.LevelModerate
-		if *item9 >= 2 {
-			level = crisis.LevelHigh
-		}
+	if positive {
 		s.recordNotice(ctx, level, "assessment")
-		if _, err := s.openEvent(ctx, p.UserID, level, crisis.SuicidalIdeation, []string{fmt.Sprintf("phq9:item9=%d", *item9)}, "assessment", "en"); err != nil {
-			return nil, err
-		}
 		res, err := s.Resources(ctx, country)
 		if err != nil {
 			return nil, err

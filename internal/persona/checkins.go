@@ -118,16 +118,47 @@ func (w *checkinWorker) Work(ctx context.Context, job *river.Job[CrisisCheckinAr
 				return err
 			}
 		}
-		var pending int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM crisis_checkins WHERE user_id = ? AND status = ?`, a.UserID, CheckinPending).Scan(&pending); err != nil {
+		// One pending check-in at a time; but a check-in of a more serious
+		// level replaces the pending ones below it (after a moderate notice,
+		// a high-risk event's check-in is the one that counts: its silence
+		// reopens the event).
+		newLevel, _ := crisis.ParseLevel(a.Level)
+		var pending []string
+		covered := false
+		rows, err := tx.Query(ctx, `SELECT id, level FROM crisis_checkins WHERE user_id = ? AND status = ?`, a.UserID, CheckinPending)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id, level string
+			if err := rows.Scan(&id, &level); err != nil {
+				rows.Close()
+				return err
+			}
+			if l, _ := crisis.ParseLevel(level); l >= newLevel {
+				covered = true
+			}
+			pending = append(pending, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return err
 		}
 		now := s.Now()
 		id := ids.New()
 		after := map[string]any{"level": a.Level, "checkin_id": id}
-		if pending > 0 {
+		if covered {
 			after = map[string]any{"level": a.Level, "skipped": "a check-in is already pending"}
 		} else {
+			for _, old := range pending {
+				if _, err := tx.Exec(ctx, `UPDATE crisis_checkins SET status = ? WHERE id = ? AND status = ?`, CheckinExpired, old, CheckinPending); err != nil {
+					return err
+				}
+				if err := audit.Record(ctx, tx, audit.Entry{Action: "crisis.checkin_expired", TargetType: "crisis_checkin", TargetID: old,
+					After: map[string]any{"reason": "superseded", "by_level": a.Level, "by_checkin": id}}); err != nil {
+					return err
+				}
+			}
 			if _, err := tx.Exec(ctx, `INSERT INTO crisis_checkins (id, user_id, event_id, level, category, language, status, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				id, a.UserID, nullString(a.EventID), a.Level, a.Category, a.Language, CheckinPending, now.Add(checkinAnswerWindow), now); err != nil {
 				return err
@@ -215,7 +246,7 @@ func (s *Service) reopen(ctx context.Context, tx *database.Tx, eventID, reason s
 	if _, err := s.Jobs.InsertTx(ctx, tx, CrisisNotifyArgs{EventID: eventID, Reason: "reopened:" + reason, Round: round}, once(time.Time{})); err != nil {
 		return err
 	}
-	_, err = s.Jobs.InsertTx(ctx, tx, CrisisEscalateArgs{EventID: eventID, Round: round}, once(now.Add(rules.escalateAfter(l, s.workflow.EscalateAfter))))
+	_, err = s.Jobs.InsertTx(ctx, tx, CrisisEscalateArgs{EventID: eventID, Round: round, Level: level}, once(now.Add(rules.escalateAfter(l, s.workflow.EscalateAfter))))
 	return err
 }
 
@@ -324,22 +355,24 @@ func (s *Service) AnswerCheckin(ctx context.Context, id string, in CheckinAnswer
 			After: map[string]any{"feeling": in.Feeling, "note": in.Note != ""}}); err != nil {
 			return err
 		}
-		if in.Feeling == FeelingWorse && eventID != nil {
+		if in.Feeling != FeelingWorse {
+			return nil
+		}
+		if eventID != nil {
 			return s.reopen(ctx, tx, *eventID, "checkin_worse")
 		}
-		return nil
+		// The answer and the event commit together: an answered check-in
+		// cannot be answered again, so an event lost after it would be lost
+		// for good.
+		l, _ := crisis.ParseLevel(level)
+		_, err = s.openEventTx(ctx, tx, p.UserID, l, crisis.Category(category), []string{"checkin:worse"}, "checkin", lang)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	out := &CheckinResult{}
 	if in.Feeling == FeelingWorse {
-		if eventID == nil {
-			l, _ := crisis.ParseLevel(level)
-			if _, err := s.openEvent(ctx, p.UserID, l, crisis.Category(category), []string{"checkin:worse"}, "checkin", lang); err != nil {
-				return nil, err
-			}
-		}
 		country := ""
 		if s.Country != nil {
 			country = s.Country(ctx, p.UserID)

@@ -41,9 +41,12 @@ const (
 	inviteLinkLife     = 7 * 24 * time.Hour // the confirmation link
 	inviteCodeLife     = 24 * time.Hour     // the code the contact reads out
 	maxCodeAttempts    = 5                  // wrong codes before the code dies
+	maxCodeGuesses     = 15                 // codes tried over a contact's life, whatever the invitations
 	resendCooldown     = time.Minute        // between two invitations of one contact
 	maxInvitesPerPhone = 5                  // invitations to one number, whoever sends them...
 	invitesWindow      = 7 * 24 * time.Hour // ...in this window
+	maxInvitesPerDay   = 10                 // invitations one user sends in a day...
+	maxInvitesPerWeek  = 20                 // ...and in a week, to any numbers
 )
 
 // Fingerprint purposes (vault.Fingerprints).
@@ -319,6 +322,29 @@ func (s *Service) invite(ctx context.Context, tx *database.Tx, userID, id, phone
 	if recent >= maxInvitesPerPhone {
 		return &apperr.Error{Code: apperr.RateLimited, Message: "this number has had enough invitations for now; try again in a few days", RetryAfter: 24 * time.Hour}
 	}
+	// A user's own budget, whatever the numbers: adding, deleting and adding
+	// again, or changing the number, must not make Mitra a free sender of
+	// messages to strangers.
+	for _, b := range []struct {
+		window time.Duration
+		max    int
+	}{{24 * time.Hour, maxInvitesPerDay}, {invitesWindow, maxInvitesPerWeek}} {
+		var sent int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM emergency_contact_invites WHERE user_id = ? AND created_at > ?`,
+			userID, now.Add(-b.window)).Scan(&sent); err != nil {
+			return err
+		}
+		if sent >= b.max {
+			var oldest time.Time
+			if err := tx.QueryRow(ctx, `SELECT created_at FROM emergency_contact_invites WHERE user_id = ? AND created_at > ? ORDER BY created_at LIMIT 1`,
+				userID, now.Add(-b.window)).Scan(&oldest); err != nil {
+				return err
+			}
+			wait := max(oldest.Add(b.window).Sub(now), time.Minute)
+			return &apperr.Error{Code: "invite_budget_exhausted", Status: 429, RetryAfter: wait,
+				Message: fmt.Sprintf("you have sent %d invitations in %s; try again later", sent, map[bool]string{true: "a day", false: "a week"}[b.window == 24*time.Hour])}
+		}
+	}
 	token, code := newToken(), newCode()
 	n := prev + 1
 	if _, err := tx.Exec(ctx, `UPDATE emergency_contacts SET token_fp = ?, token_expires_at = ?, code_fp = ?, code_expires_at = ?, code_attempts = 0,
@@ -383,6 +409,11 @@ func (s *Service) UpdateContact(ctx context.Context, id string, in ContactInput)
 		if c.Phone != in.Phone {
 			if err := s.checkPhone(ctx, tx, p.UserID, in.Phone, id); err != nil {
 				return err
+			}
+			if c.InvitedAt != nil {
+				if wait := c.InvitedAt.Add(resendCooldown).Sub(now); wait > 0 {
+					return &apperr.Error{Code: apperr.RateLimited, Message: "an invitation was just sent; wait a minute", RetryAfter: wait}
+				}
 			}
 			if _, err := tx.Exec(ctx, `UPDATE emergency_contacts SET phone_sealed = ?, phone_fp = ?, status = ?, confirmed_at = NULL, confirmed_by = NULL, declined_at = NULL WHERE id = ?`,
 				s.Vault.Seal([]byte(in.Phone), contactPhoneAAD(id)), s.Vault.Fingerprint(fpPhone, []byte(in.Phone)), ContactPending, id); err != nil {
@@ -469,7 +500,9 @@ func (s *Service) ResendInvite(ctx context.Context, id string) (*Contact, error)
 
 // VerifyContact confirms a pending contact with the code the contact read
 // out to the caller. It returns 404, 409 contact_not_pending, 410
-// code_expired (expired, or too many wrong codes: send a new invitation)
+// code_expired (expired, or too many wrong codes: send a new invitation),
+// 409 code_locked (15 codes tried over the contact's life: the link still
+// works), 409 contact_changed (answered or replaced meanwhile)
 // and 422 invalid_code (with the attempts left).
 func (s *Service) VerifyContact(ctx context.Context, id, code string) (*Contact, error) {
 	p, err := caller(ctx)
@@ -485,33 +518,45 @@ func (s *Service) VerifyContact(ctx context.Context, id, code string) (*Contact,
 		if c.Status != ContactPending {
 			return &apperr.Error{Code: "contact_not_pending", Status: 409, Message: "this contact is already " + c.Status}
 		}
-		var fp *string
-		var expires *time.Time
-		var attempts int
-		if err := tx.QueryRow(ctx, `SELECT code_fp, code_expires_at, code_attempts FROM emergency_contacts WHERE id = ?`, id).Scan(&fp, &expires, &attempts); err != nil {
+		// The try is counted before the code is compared, in one statement
+		// that holds the row: parallel guesses cannot all read the same
+		// count and each get a try.
+		now := s.Now()
+		expired := &apperr.Error{Code: "code_expired", Status: 410, Message: "this code has expired or had too many wrong tries; send a new invitation"}
+		res, err := tx.Exec(ctx, `UPDATE emergency_contacts SET code_attempts = code_attempts + 1, code_guesses = code_guesses + 1, updated_at = ?
+			WHERE id = ? AND status = ? AND code_fp IS NOT NULL AND code_expires_at > ? AND code_attempts < ? AND code_guesses < ?`,
+			now, id, ContactPending, now, maxCodeAttempts, maxCodeGuesses)
+		if err != nil {
 			return err
 		}
-		expired := &apperr.Error{Code: "code_expired", Status: 410, Message: "this code has expired or had too many wrong tries; send a new invitation"}
-		if fp == nil || expires == nil || !s.Now().Before(*expires) || attempts >= maxCodeAttempts {
+		var fp *string
+		var attempts, guesses int
+		if err := tx.QueryRow(ctx, `SELECT code_fp, code_attempts, code_guesses FROM emergency_contacts WHERE id = ?`, id).Scan(&fp, &attempts, &guesses); err != nil {
+			return err
+		}
+		if res.RowsAffected() == 0 || fp == nil {
+			if guesses >= maxCodeGuesses {
+				return errCodeLocked
+			}
 			return expired
 		}
 		if !matchesAny(*fp, s.Vault.Fingerprints(fpCode, []byte(id+":"+strings.TrimSpace(code)))) {
-			attempts++
-			if _, err := tx.Exec(ctx, `UPDATE emergency_contacts SET code_attempts = ?, updated_at = ? WHERE id = ?`, attempts, s.Now(), id); err != nil {
-				return err
-			}
 			if err := audit.Record(ctx, tx, audit.Entry{Action: "emergency_contact.code_failed", TargetType: "emergency_contact", TargetID: id,
-				After: map[string]any{"attempts": attempts}}); err != nil {
+				After: map[string]any{"attempts": attempts, "guesses": guesses}}); err != nil {
 				return err
 			}
-			if attempts >= maxCodeAttempts {
+			left := min(maxCodeAttempts-attempts, maxCodeGuesses-guesses)
+			switch {
+			case guesses >= maxCodeGuesses:
+				wrong = errCodeLocked
+			case left <= 0:
 				wrong = expired
-			} else {
-				wrong = &apperr.Error{Code: "invalid_code", Status: 422, Message: fmt.Sprintf("wrong code; %d tries left", maxCodeAttempts-attempts)}
+			default:
+				wrong = &apperr.Error{Code: "invalid_code", Status: 422, Message: fmt.Sprintf("wrong code; %d tries left", left)}
 			}
 			return nil // the attempt is counted
 		}
-		return s.confirm(ctx, tx, id, "code")
+		return s.confirm(ctx, tx, id, "code", "code_fp", *fp)
 	})
 	if err == nil {
 		err = wrong
@@ -534,12 +579,29 @@ func matchesAny(stored string, candidates []string) bool {
 	return ok
 }
 
-// confirm marks a pending contact confirmed; the link and code die.
-func (s *Service) confirm(ctx context.Context, tx *database.Tx, id, by string) error {
+var (
+	errContactChanged = &apperr.Error{Code: "contact_changed", Status: 409, Message: "this invitation was answered or replaced meanwhile"}
+	errCodeLocked     = &apperr.Error{Code: "code_locked", Status: 409, Message: "too many wrong codes for this contact; they can still agree with the link of their invitation"}
+)
+
+// confirm marks a pending contact confirmed; the link and code die. It
+// confirms only the invitation that was checked: the row must still be
+// pending with the fingerprint (column token_fp or code_fp) that matched,
+// so a confirmation racing a change of number or a "no" confirms nothing
+// (409 contact_changed).
+func (s *Service) confirm(ctx context.Context, tx *database.Tx, id, by, column string, fps ...string) error {
+	if column != "token_fp" && column != "code_fp" {
+		return fmt.Errorf("persona: confirm by %q", column)
+	}
 	now := s.Now()
-	if _, err := tx.Exec(ctx, `UPDATE emergency_contacts SET status = ?, confirmed_at = ?, confirmed_by = ?, token_fp = NULL, token_expires_at = NULL,
-		code_fp = NULL, code_expires_at = NULL, updated_at = ? WHERE id = ?`, ContactConfirmed, now, by, now, id); err != nil {
+	res, err := tx.Exec(ctx, `UPDATE emergency_contacts SET status = ?, confirmed_at = ?, confirmed_by = ?, token_fp = NULL, token_expires_at = NULL,
+		code_fp = NULL, code_expires_at = NULL, updated_at = ? WHERE id = ? AND status = ? AND `+column+` IN (`+placeholders(len(fps))+`)`,
+		append([]any{ContactConfirmed, now, by, now, id, ContactPending}, anys(fps)...)...)
+	if err != nil {
 		return err
+	}
+	if res.RowsAffected() == 0 {
+		return errContactChanged
 	}
 	return audit.Record(ctx, tx, audit.Entry{Action: "emergency_contact.confirmed", TargetType: "emergency_contact", TargetID: id,
 		After: map[string]any{"by": by}})
@@ -595,7 +657,7 @@ func (s *Service) ConfirmContact(ctx context.Context, token string) (*Invitation
 		if c, err = s.invitationByToken(ctx, tx, token); err != nil {
 			return err
 		}
-		return s.confirm(ctx, tx, c.ID, "link")
+		return s.confirm(ctx, tx, c.ID, "link", "token_fp", s.Vault.Fingerprints(fpToken, []byte(strings.TrimSpace(token)))...)
 	})
 	if err != nil {
 		return nil, err

@@ -118,17 +118,19 @@ type TokenRequest struct {
 // ContactAnswerOutput is the contact's answer as recorded.
 type ContactAnswerOutput struct {
 	Body struct {
-		Status string `json:"status" enum:"confirmed,declined"`
+		Status  string `json:"status" enum:"confirmed,declined"`
+		StopURL string `json:"stop_url,omitempty" doc:"After confirming: the link that withdraws consent and stops every message, at any time"`
 	}
 }
 
 // ConfirmContact serves POST /api/v1/emergency-contacts/confirm.
 func (h Handlers) ConfirmContact(ctx context.Context, in *TokenRequest) (*ContactAnswerOutput, error) {
-	if _, err := h.S.ConfirmContact(ctx, in.Body.Token); err != nil {
+	inv, err := h.S.ConfirmContact(ctx, in.Body.Token)
+	if err != nil {
 		return nil, err
 	}
 	out := &ContactAnswerOutput{}
-	out.Body.Status = ContactConfirmed
+	out.Body.Status, out.Body.StopURL = ContactConfirmed, inv.OptOutLink
 	return out, nil
 }
 
@@ -168,7 +170,8 @@ var pageText = map[string]map[string]string{
 		"no":          "No, do not contact me",
 		"stop_ask":    "Stop all messages from Mitra to this number? Nobody will be able to add it as an emergency contact again.",
 		"stop":        "Stop messages",
-		"confirmed":   "Thank you. You are now an emergency contact. You can stop these messages at any time with the link in any message from Mitra.",
+		"confirmed":   "Thank you. You are now an emergency contact. You can stop these messages at any time with the link below, which is also in every message from Mitra.",
+		"stop_link":   "Stop messages from Mitra",
 		"declined":    "Done. Mitra will not send messages to this number again.",
 		"invalid":     "This link is not valid or has already been used.",
 		"expired":     "This link has expired. Ask the person who added you to send a new invitation.",
@@ -181,7 +184,8 @@ var pageText = map[string]map[string]string{
 		"no":          "Tidak, jangan hubungi saya",
 		"stop_ask":    "Hentikan semua pesan dari Mitra ke nomor ini? Nomor ini tidak akan bisa ditambahkan lagi sebagai kontak darurat.",
 		"stop":        "Hentikan pesan",
-		"confirmed":   "Terima kasih. Kamu sekarang menjadi kontak darurat. Kamu bisa menghentikan pesan ini kapan saja lewat tautan di setiap pesan dari Mitra.",
+		"confirmed":   "Terima kasih. Kamu sekarang menjadi kontak darurat. Kamu bisa menghentikan pesan ini kapan saja lewat tautan di bawah ini, yang juga ada di setiap pesan dari Mitra.",
+		"stop_link":   "Hentikan pesan dari Mitra",
 		"declined":    "Selesai. Mitra tidak akan mengirim pesan ke nomor ini lagi.",
 		"invalid":     "Tautan ini tidak berlaku atau sudah dipakai.",
 		"expired":     "Tautan ini sudah kedaluwarsa. Minta orang yang menambahkanmu untuk mengirim undangan baru.",
@@ -196,15 +200,17 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 </head><body><h1>{{.Title}}</h1>{{range .Paragraphs}}<p>{{.}}</p>{{end}}
 {{if .Token}}<form method="post" action="/api/v1/emergency-contacts/respond"><input type="hidden" name="token" value="{{.Token}}">
 {{range .Buttons}}<button type="submit" name="answer" value="{{.Value}}">{{.Label}}</button>{{end}}</form>{{end}}
+{{if .StopLink}}<p><a href="{{.StopLink}}">{{.StopLabel}}</a><br><code>{{.StopLink}}</code></p>{{end}}
 </body></html>
 `))
 
 type pageButton struct{ Value, Label string }
 
 type pageData struct {
-	Lang, Title, Token string
-	Paragraphs         []string
-	Buttons            []pageButton
+	Lang, Title, Token  string
+	StopLink, StopLabel string // after confirming: the lasting stop link
+	Paragraphs          []string
+	Buttons             []pageButton
 }
 
 func htmlPage(status int, d pageData) *PageOutput {
@@ -291,7 +297,11 @@ func (h Handlers) Respond(ctx context.Context, in *RespondRequest) (*PageOutput,
 		return errorPage(err, "")
 	}
 	t := pageText[inv.Language]
-	return htmlPage(http.StatusOK, pageData{Lang: inv.Language, Title: t["title"], Paragraphs: []string{t[key]}}), nil
+	d := pageData{Lang: inv.Language, Title: t["title"], Paragraphs: []string{t[key]}}
+	if key == "confirmed" {
+		d.StopLink, d.StopLabel = inv.OptOutLink, t["stop_link"]
+	}
+	return htmlPage(http.StatusOK, d), nil
 }
 
 // optOutLanguage returns the language of the contact of a stop token, ""

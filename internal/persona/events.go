@@ -67,12 +67,25 @@ func (s *Service) recordNotice(ctx context.Context, level crisis.Level, source s
 // depend on the client staying. lang is the user's language (id or en).
 func (s *Service) openEvent(ctx context.Context, userID string, level crisis.Level, cat crisis.Category, signals []string, source, lang string) (string, error) {
 	ctx = context.WithoutCancel(ctx)
+	var id string
+	err := s.DB.InTx(ctx, func(tx *database.Tx) error {
+		var err error
+		id, err = s.openEventTx(ctx, tx, userID, level, cat, signals, source, lang)
+		return err
+	})
+	return id, err
+}
+
+// openEventTx is openEvent in the caller's transaction, so that what
+// caused the event (a check-in answered "worse", a PHQ-9 item 9) and the
+// event commit together or not at all.
+func (s *Service) openEventTx(ctx context.Context, tx *database.Tx, userID string, level crisis.Level, cat crisis.Category, signals []string, source, lang string) (string, error) {
 	if signals == nil {
 		signals = []string{}
 	}
 	sj, _ := json.Marshal(signals)
 	var id string
-	err := s.DB.InTx(ctx, func(tx *database.Tx) error {
+	err := func() error {
 		now := s.Now()
 		var cur string
 		err := tx.QueryRow(ctx, `SELECT id, level FROM crisis_events WHERE user_id = ? AND status <> ? AND created_at > ? ORDER BY created_at DESC LIMIT 1`,
@@ -104,7 +117,7 @@ func (s *Service) openEvent(ctx context.Context, userID string, level crisis.Lev
 			return err
 		}
 		return s.startWorkflow(ctx, tx, eventStart{ID: id, UserID: userID, Level: level, Category: cat, Source: source, Language: lang, Raised: true})
-	})
+	}()
 	return id, err
 }
 

@@ -2,6 +2,7 @@ package persona
 
 import (
 	"context"
+	"regexp"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
@@ -13,7 +14,9 @@ import (
 // for tests.
 const (
 	// templateInvite asks someone to be an emergency contact. Variables:
-	// 1 the user's name, 2 the confirmation link, 3 the code.
+	// 1 the user's name, 2 the confirmation link, 3 the code, 4 the link
+	// that stops messages (it outlives the confirmation link: a contact
+	// who agreed keeps a way to withdraw before any alert).
 	templateInvite = "contact_invite"
 	// templateAlert asks a confirmed contact to reach out. Variables: 1 the
 	// user's name, 2 the emergency number, 3 the link that stops messages.
@@ -21,8 +24,8 @@ const (
 )
 
 var inviteText = map[string]string{
-	"en": "{1} added you as an emergency contact in Mitra, a wellbeing app. If {1} may be in crisis, Mitra may text you so you can check on them; it never shares what they write. To agree, open {2} or give {1} the code {3}. If you do not want this, open the link and choose No.",
-	"id": "{1} menambahkan kamu sebagai kontak darurat di Mitra, aplikasi kesejahteraan. Jika {1} mungkin sedang dalam krisis, Mitra dapat mengirimimu pesan agar kamu bisa menanyakan kabarnya; isi tulisannya tidak pernah dibagikan. Untuk setuju, buka {2} atau berikan kode {3} kepada {1}. Jika tidak mau, buka tautan itu dan pilih Tidak.",
+	"en": "{1} added you as an emergency contact in Mitra, a wellbeing app. If {1} may be in crisis, Mitra may text you so you can check on them; it never shares what they write. To agree, open {2} or give {1} the code {3}. To say no, or to stop messages at any time later: {4}",
+	"id": "{1} menambahkan kamu sebagai kontak darurat di Mitra, aplikasi kesejahteraan. Jika {1} mungkin sedang dalam krisis, Mitra dapat mengirimimu pesan agar kamu bisa menanyakan kabarnya; isi tulisannya tidak pernah dibagikan. Untuk setuju, buka {2} atau berikan kode {3} kepada {1}. Untuk menolak, atau berhenti menerima pesan kapan saja nanti: {4}",
 }
 
 // alertText follows safe-messaging guidance: who may need support, what to
@@ -61,10 +64,26 @@ var emergencyNumbers = map[string]string{
 	"ID": "112", "IN": "112", "US": "911", "GB": "999", "MY": "999", "SG": "995", "PH": "911", "AU": "000",
 }
 
+// linkLike matches what a messaging app could turn into a link: a scheme,
+// www., or a dotted name ending in letters (example.com, bit.ly/x).
+var linkLike = regexp.MustCompile(`(?i)[a-z][a-z0-9+.-]*://\S*|\bwww\.\S*|\S+\.\pL{2,}(?:[/:?#]\S*)?`)
+
+// displayName is a user's chosen name made safe to put in a message to a
+// third party: no links (the name is the user's text, the message is
+// Mitra's), one line, at most 50 characters.
+func displayName(n string) string {
+	n = linkLike.ReplaceAllString(n, " ")
+	n = strings.Join(strings.Fields(n), " ")
+	if r := []rune(n); len(r) > 50 {
+		n = strings.TrimSpace(string(r[:50]))
+	}
+	return n
+}
+
 // userName returns the name the user is known by, or "someone" in lang.
 func (s *Service) userName(ctx context.Context, userID, lang string) string {
 	if s.UserName != nil {
-		if n := strings.TrimSpace(s.UserName(ctx, userID)); n != "" && n != "Deleted user" {
+		if n := displayName(s.UserName(ctx, userID)); n != "" && n != "Deleted user" {
 			return n
 		}
 	}

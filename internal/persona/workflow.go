@@ -55,6 +55,7 @@ type Workflow struct {
 const (
 	checkinAnswerWindow  = 24 * time.Hour // a check-in not answered by then expires
 	contactAlertCooldown = 6 * time.Hour  // a contact gets at most one alert in this time
+	staleAlertAge        = 24 * time.Hour // an alert not sent by then is not sent
 	jobAttempts          = 20
 )
 
@@ -79,6 +80,8 @@ func (CrisisNotifyArgs) Kind() string { return "crisis_notify" }
 
 func (a CrisisNotifyArgs) step() string {
 	switch {
+	case a.Escalation && a.Reason != "":
+		return "notify:escalation:" + a.Reason + ":" + strconv.Itoa(a.Round)
 	case a.Escalation:
 		return "notify:escalation:" + strconv.Itoa(a.Round)
 	case a.Reason != "":
@@ -88,9 +91,20 @@ func (a CrisisNotifyArgs) step() string {
 }
 
 // CrisisEscalateArgs is the job that escalates an unacknowledged event.
+// Level is the event's level when the job was queued: an event raised to a
+// more serious level gets a new escalation at that level's (shorter) delay,
+// not the one already queued or done for the lower level.
 type CrisisEscalateArgs struct {
 	EventID string `json:"event_id" river:"unique"`
 	Round   int    `json:"round,omitempty" river:"unique"`
+	Level   string `json:"level,omitempty" river:"unique"`
+}
+
+func (a CrisisEscalateArgs) step() string {
+	if a.Level == "" {
+		return "escalate:" + strconv.Itoa(a.Round)
+	}
+	return "escalate:" + a.Level + ":" + strconv.Itoa(a.Round)
 }
 
 // Kind names the job.
@@ -197,7 +211,7 @@ func (s *Service) startWorkflow(ctx context.Context, tx *database.Tx, e eventSta
 			if _, err := s.Jobs.InsertTx(ctx, tx, n, once(time.Time{})); err != nil {
 				return err
 			}
-			if _, err := s.Jobs.InsertTx(ctx, tx, CrisisEscalateArgs{EventID: e.ID}, once(now.Add(rules.escalateAfter(e.Level, s.workflow.EscalateAfter)))); err != nil {
+			if _, err := s.Jobs.InsertTx(ctx, tx, CrisisEscalateArgs{EventID: e.ID, Level: e.Level.String()}, once(now.Add(rules.escalateAfter(e.Level, s.workflow.EscalateAfter)))); err != nil {
 				return err
 			}
 		case ActionAlertContacts:
@@ -309,13 +323,16 @@ func (w *escalateWorker) Work(ctx context.Context, job *river.Job[CrisisEscalate
 	if e.Status != EventOpen {
 		return nil // acknowledged or resolved in time
 	}
+	if l, err := crisis.ParseLevel(job.Args.Level); err == nil && l < e.Level {
+		return nil // the event was raised since: its own escalation is queued, sooner
+	}
 	return w.s.DB.InTx(ctx, func(tx *database.Tx) error {
-		first, err := w.s.markStep(ctx, tx, e.ID, "escalate:"+strconv.Itoa(job.Args.Round), "crisis.event_escalated",
-			map[string]any{"unacknowledged_for": w.s.Now().Sub(e.UpdatedAt).Round(time.Second).String(), "round": job.Args.Round})
+		first, err := w.s.markStep(ctx, tx, e.ID, job.Args.step(), "crisis.event_escalated",
+			map[string]any{"unacknowledged_for": w.s.Now().Sub(e.UpdatedAt).Round(time.Second).String(), "round": job.Args.Round, "level": e.Level.String()})
 		if err != nil || !first || w.s.Jobs == nil {
 			return err
 		}
-		_, err = w.s.Jobs.InsertTx(ctx, tx, CrisisNotifyArgs{EventID: e.ID, Escalation: true, Round: job.Args.Round}, once(time.Time{}))
+		_, err = w.s.Jobs.InsertTx(ctx, tx, CrisisNotifyArgs{EventID: e.ID, Escalation: true, Reason: job.Args.Level, Round: job.Args.Round}, once(time.Time{}))
 		return err
 	})
 }
@@ -371,8 +388,9 @@ type contactAlertWorker struct {
 }
 
 // Work sends one contact the alert of an event, unless it was sent, the
-// contact is no longer confirmed, the number opted out, or the contact was
-// alerted in the last 6 hours. Each outcome is recorded and audited once.
+// event was resolved or is more than a day old, the contact is no longer
+// confirmed, the number opted out, or the contact was alerted in the last
+// 6 hours. Each outcome is recorded and audited once.
 func (w *contactAlertWorker) Work(ctx context.Context, job *river.Job[CrisisContactAlertArgs]) error {
 	s := w.s
 	a := job.Args
@@ -383,6 +401,14 @@ func (w *contactAlertWorker) Work(ctx context.Context, job *river.Job[CrisisCont
 	e, err := s.Event(ctx, a.EventID)
 	if err != nil {
 		return err
+	}
+	// An alert is for now: not after a counselor closed the event, nor a
+	// day late (retries, a queue that was down).
+	switch {
+	case e.Status == EventResolved:
+		return s.recordAlert(ctx, a, "", "skipped", "event_resolved", "")
+	case s.Now().Sub(e.CreatedAt) > staleAlertAge:
+		return s.recordAlert(ctx, a, "", "skipped", "event_stale", "")
 	}
 	c, err := s.contact(ctx, s.DB, e.UserID, a.ContactID)
 	switch {
@@ -491,7 +517,7 @@ func (w *inviteWorker) Work(ctx context.Context, job *river.Job[ContactInviteArg
 	if out, err := s.optedOut(ctx, s.DB, c.Phone); err != nil || out {
 		return err // a number that said no is never messaged (DeclineContact marked it)
 	}
-	params := []string{s.userName(ctx, userID, c.Language), s.confirmLink(token), code}
+	params := []string{s.userName(ctx, userID, c.Language), s.confirmLink(token), code, s.optOutLink(c.ID)}
 	id, err := s.sendText(ctx, c.Channel, c.Phone, templateInvite, c.Language, params, fill(textIn(inviteText, c.Language), params))
 	result := "sent"
 	if err != nil {

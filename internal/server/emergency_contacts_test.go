@@ -18,6 +18,7 @@ import (
 	"mitra/internal/ai"
 	"mitra/internal/auth/authtest"
 	"mitra/internal/persona"
+	"mitra/internal/platform/access"
 	"mitra/internal/platform/config"
 	"mitra/internal/platform/database"
 	"mitra/internal/platform/database/dbtest"
@@ -241,7 +242,7 @@ func TestEmergencyContactsOverHTTP(t *testing.T) {
 		arjun := addContact(t, rina, "Arjun", "+91 98123 45678", "whatsapp")
 		arjunID := arjun["id"].(string)
 		waInv := lastTo(t, env.wa, "+919812345678", 1)
-		if waInv.Template != "mitra_contact_invite" || waInv.Language != "en" || len(waInv.Params) != 3 {
+		if waInv.Template != "mitra_contact_invite" || waInv.Language != "en" || len(waInv.Params) != 4 {
 			t.Fatalf("WhatsApp invitation %+v", waInv)
 		}
 		wrong := "000000"
@@ -455,6 +456,252 @@ func TestAlertsOnlyToConfirmedContacts(t *testing.T) {
 		waitFor(t, adm, "/api/v1/audit?action=crisis.contacts_alerted", func(b map[string]any) bool { return len(b["entries"].([]any)) == 3 })
 		if n := len(env.msg91.To("+6281234567890")); n != 2 {
 			t.Fatalf("the stopped number got %d messages, want 2 (invitation, first alert)", n)
+		}
+	})
+}
+
+// A contact who agreed keeps a way to withdraw before any alert: the
+// invitation carries the lasting stop link, and so do the confirmed page
+// and the JSON answer.
+func TestConfirmedContactCanWithdraw(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *database.DB) {
+		env := newCrisisEnv(t, db)
+		rina, _ := signUp(t, env.s, "withdraw@example.com")
+		const stopPrefix = "https://mitra.example/api/v1/emergency-contacts/decline?token="
+		// By the JSON API.
+		a := addContact(t, rina, "Ani", "0812-1111-2222", "sms")
+		inv := lastTo(t, env.msg91, "+6281211112222", 1)
+		if len(inv.Params) != 4 || !strings.HasPrefix(inv.Params[3], stopPrefix) {
+			t.Fatalf("invitation without a stop link: %+v", inv)
+		}
+		w, b := env.anon(t).do(http.MethodPost, "/api/v1/emergency-contacts/confirm", map[string]string{"token": token(t, inv.Params[1])})
+		if w.Code != 200 || b["status"] != "confirmed" || b["stop_url"] != inv.Params[3] {
+			t.Fatalf("confirm: %d %v", w.Code, b)
+		}
+		if w, b := env.anon(t).do(http.MethodPost, "/api/v1/emergency-contacts/decline", map[string]string{"token": token(t, b["stop_url"].(string))}); w.Code != 200 || b["status"] != "declined" {
+			t.Fatalf("withdraw: %d %v", w.Code, b)
+		}
+		if _, b := rina.do(http.MethodGet, "/api/v1/emergency-contacts/"+a["id"].(string), nil); b["status"] != "declined" {
+			t.Fatalf("after withdrawing: %v", b)
+		}
+		// By the page's button.
+		addContact(t, rina, "Budi", "0812-3333-4444", "sms")
+		inv = lastTo(t, env.msg91, "+6281233334444", 1)
+		form := url.Values{"token": {token(t, inv.Params[1])}, "answer": {"confirm"}}.Encode()
+		w, _ = env.anon(t).do(http.MethodPost, "/api/v1/emergency-contacts/respond", form, "Content-Type", "application/x-www-form-urlencoded")
+		if page := w.Body.String(); w.Code != 200 || !strings.Contains(page, "Terima kasih") || !strings.Contains(page, `href="`+strings.ReplaceAll(inv.Params[3], "&", "&amp;")) {
+			t.Fatalf("confirmed page: %d %s", w.Code, page)
+		}
+	})
+}
+
+func memberCtx(userID string) context.Context {
+	return access.WithPrincipal(context.Background(), access.Principal{UserID: userID, Role: access.Member})
+}
+
+// PostgreSQL, READ COMMITTED: a confirmation that read the contact as
+// pending, then waits for a change of number (a new invitation) to commit,
+// confirms nothing: consent to the old number is not consent to the new.
+func TestConfirmRacingANewNumberConfirmsNothing(t *testing.T) {
+	db := dbtest.Postgres(t)
+	env := newCrisisEnv(t, db)
+	rina, _ := signUp(t, env.s, "race@example.com")
+	c := addContact(t, rina, "Ani", "0812-5555-6666", "sms")
+	id := c["id"].(string)
+	inv := lastTo(t, env.msg91, "+6281255556666", 1)
+	locked, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- db.InTx(context.Background(), func(tx *database.Tx) error {
+			// What UpdateContact does to the row when the number changes.
+			if _, err := tx.Exec(context.Background(), `UPDATE emergency_contacts SET status = 'pending', token_fp = 'new', code_fp = 'new', phone_fp = 'new' WHERE id = ?`, id); err != nil {
+				return err
+			}
+			close(locked)
+			<-release
+			return nil
+		})
+	}()
+	<-locked
+	confirmed := make(chan error, 1)
+	go func() {
+		_, err := env.ps.ConfirmContact(context.Background(), token(t, inv.Params[1]))
+		confirmed <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // the confirmation now waits on the row
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	err := <-confirmed
+	var status string
+	if qerr := db.QueryRow(context.Background(), `SELECT status FROM emergency_contacts WHERE id = ?`, id).Scan(&status); qerr != nil {
+		t.Fatal(qerr)
+	}
+	if err == nil || status != "pending" {
+		t.Fatalf("confirmation racing a new number: err %v, status %s", err, status)
+	}
+}
+
+// Parallel wrong codes get 5 tries between them, not 5 each (PostgreSQL
+// runs them concurrently; SQLite serialises them); and over a contact's
+// life at most 15 codes are tried, whatever the invitations.
+func TestCodeTriesHoldUnderParallelGuesses(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *database.DB) {
+		env := newCrisisEnv(t, db)
+		rina, rinaID := signUp(t, env.s, "guess@example.com")
+		c := addContact(t, rina, "Ani", "0812-7777-8888", "sms")
+		id := c["id"].(string)
+		inv := lastTo(t, env.msg91, "+6281277778888", 1)
+		ctx := memberCtx(rinaID)
+		wrong := func(n int) string { return fmt.Sprintf("%06d", (n*7919)%1_000_000) }
+		var wg sync.WaitGroup
+		var invalid atomic.Int32
+		for i := range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				code := wrong(i + 1)
+				if code == inv.Params[2] {
+					code = wrong(i + 100)
+				}
+				if _, err := env.ps.VerifyContact(ctx, id, code); err != nil && strings.Contains(err.Error(), "wrong code") {
+					invalid.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if n := auditN(t, db, "emergency_contact.code_failed"); n != 5 || invalid.Load() != 4 {
+			t.Fatalf("20 parallel guesses: %d counted, %d told to try again", n, invalid.Load())
+		}
+		if _, err := env.ps.VerifyContact(ctx, id, inv.Params[2]); err == nil {
+			t.Fatal("the right code after 5 wrong ones confirmed")
+		}
+		// Two more invitations, 5 wrong codes each: 15 over the contact's
+		// life; then even the right code of a new invitation is refused.
+		for round := 2; round <= 4; round++ {
+			env.clock.Add(2 * time.Minute)
+			if _, err := env.ps.ResendInvite(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+			inv = lastTo(t, env.msg91, "+6281277778888", round)
+			if round == 4 {
+				break
+			}
+			for i := range 5 {
+				code := wrong(round*10 + i)
+				if code == inv.Params[2] {
+					code = wrong(round*10 + i + 500)
+				}
+				_, _ = env.ps.VerifyContact(ctx, id, code)
+			}
+		}
+		if _, err := env.ps.VerifyContact(ctx, id, inv.Params[2]); err == nil || !strings.Contains(err.Error(), "too many wrong codes") {
+			t.Fatalf("a 16th code: %v", err)
+		}
+		if n := auditN(t, db, "emergency_contact.code_failed"); n != 15 {
+			t.Fatalf("code_failed audited %d times", n)
+		}
+	})
+}
+
+func auditN(t *testing.T, db *database.DB, action string) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = ?`, action).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A user cannot turn invitations into free messages to strangers: 10 a
+// day whatever the numbers (add, delete, add again), a minute between two
+// changes of number, and no link in the name the messages carry.
+func TestInvitationBudget(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *database.DB) {
+		env := newCrisisEnv(t, db)
+		spam := client{t: t, h: env.s, ip: "198.51.100.12"}
+		w, b := spam.do(http.MethodPost, "/api/v1/auth/register", map[string]string{"email": "spam@example.com", "password": "correct horse battery",
+			"name": "Win http://evil.example/x www.prize.example bit.ly/abc now"})
+		if w.Code != http.StatusCreated {
+			t.Fatalf("register: %d %v", w.Code, b)
+		}
+		spam.token = b["access_token"].(string)
+		addContact(t, spam, "Stranger", "0812-9000-0000", "sms")
+		inv := lastTo(t, env.msg91, "+6281290000000", 1)
+		if name := inv.Params[0]; name != "Win now" {
+			t.Fatalf("name in the invitation: %q", name)
+		}
+		for i := 1; i < 10; i++ {
+			c := addContact(t, spam, "Stranger", fmt.Sprintf("0812-9000-%04d", i), "sms")
+			if w, _ := spam.do(http.MethodDelete, "/api/v1/emergency-contacts/"+c["id"].(string), nil); w.Code != 204 {
+				t.Fatalf("delete: %d", w.Code)
+			}
+		}
+		w, b = spam.do(http.MethodPost, "/api/v1/emergency-contacts", map[string]string{"name": "Stranger", "phone": "0812-9000-0099", "relationship": "friend", "channel": "sms"})
+		if w.Code != 429 || b["code"] != "invite_budget_exhausted" || w.Header().Get("Retry-After") == "" {
+			t.Fatalf("11th invitation in a day: %d %v", w.Code, b)
+		}
+
+		// Changing the number is a new invitation: not twice in a minute.
+		other, _ := signUp(t, env.s, "phone-hopper@example.com")
+		c := addContact(t, other, "Ani", "0812-9100-0001", "sms")
+		put := func(phone string) (int, map[string]any) {
+			w, b := other.do(http.MethodPut, "/api/v1/emergency-contacts/"+c["id"].(string), map[string]string{"name": "Ani", "phone": phone, "relationship": "friend", "channel": "sms"})
+			return w.Code, b
+		}
+		if code, b := put("0812-9100-0002"); code != 429 || b["code"] != "rate_limited" {
+			t.Fatalf("new number at once: %d %v", code, b)
+		}
+		env.clock.Add(2 * time.Minute)
+		if code, b := put("0812-9100-0002"); code != 200 || b["status"] != "pending" {
+			t.Fatalf("new number after a minute: %d %v", code, b)
+		}
+	})
+}
+
+// An alert still queued when the event is resolved, or a day after the
+// event, is not sent: skipped and audited with the reason.
+func TestStaleAlertsAreNotSent(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *database.DB) {
+		env := newCrisisEnv(t, db)
+		for _, c := range []struct{ who, phone, reason string }{
+			{"stale-resolved@example.com", "0812-6100-0001", "event_resolved"},
+			{"stale-old@example.com", "0812-6100-0002", "event_stale"},
+		} {
+			user, userID := signUp(t, env.s, c.who)
+			contact := addContact(t, user, "Ani", c.phone, "sms")
+			e164 := "+62" + strings.ReplaceAll(c.phone, "-", "")[1:]
+			inv := lastTo(t, env.msg91, e164, 1)
+			if w, b := env.anon(t).do(http.MethodPost, "/api/v1/emergency-contacts/confirm", map[string]string{"token": token(t, inv.Params[1])}); w.Code != 200 {
+				t.Fatalf("confirm: %d %v", w.Code, b)
+			}
+			if w, b := user.do(http.MethodPost, "/api/ai/chat", msg("I'm going to take all my pills tonight", false)); w.Code != 200 || b["crisis"] == nil {
+				t.Fatalf("chat: %d %v", w.Code, b)
+			}
+			var eventID string
+			if err := db.QueryRow(context.Background(), `SELECT id FROM crisis_events WHERE user_id = ?`, userID).Scan(&eventID); err != nil {
+				t.Fatal(err)
+			}
+			if c.reason == "event_resolved" {
+				if _, err := env.ps.Transition(access.WithPrincipal(context.Background(), access.Principal{UserID: "counselor", Role: access.Counselor}), eventID, persona.EventResolved, ""); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				env.clock.Add(25 * time.Hour)
+			}
+			if _, err := env.q.Insert(context.Background(), persona.CrisisContactAlertArgs{EventID: eventID, ContactID: contact["id"].(string)}, nil); err != nil {
+				t.Fatal(err)
+			}
+			var status, reason string
+			for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline) && status == ""; time.Sleep(25 * time.Millisecond) {
+				_ = db.QueryRow(context.Background(), `SELECT status, reason FROM crisis_contact_alerts WHERE event_id = ?`, eventID).Scan(&status, &reason)
+			}
+			if status != "skipped" || reason != c.reason || len(env.msg91.To(e164)) != 1 {
+				t.Fatalf("%s: alert %s %s, %d messages", c.reason, status, reason, len(env.msg91.To(e164)))
+			}
+		}
+		if n := auditN(t, db, "crisis.contact_alert_skipped"); n != 2 {
+			t.Fatalf("contact_alert_skipped audited %d times", n)
 		}
 	})
 }

@@ -19,6 +19,7 @@ CREATE TABLE emergency_contacts (
     code_fp          TEXT,
     code_expires_at  TEXT,
     code_attempts    INTEGER NOT NULL DEFAULT 0,
+    code_guesses     INTEGER NOT NULL DEFAULT 0,
     invites_sent     INTEGER NOT NULL DEFAULT 0,
     invited_at       TEXT,
     invite_status    TEXT NOT NULL DEFAULT 'queued',
@@ -32,8 +33,9 @@ CREATE UNIQUE INDEX emergency_contacts_user_phone_idx ON emergency_contacts (use
 CREATE INDEX emergency_contacts_token_idx ON emergency_contacts (token_fp);
 CREATE INDEX emergency_contacts_phone_idx ON emergency_contacts (phone_fp);
 
--- Every invitation sent, by phone fingerprint: bounds how often one number
--- can be messaged, whoever adds it.
+-- Every invitation sent, by phone fingerprint and sender: bounds how often
+-- one number can be messaged, whoever adds it, and how many invitations one
+-- user sends.
 CREATE TABLE emergency_contact_invites (
     id         TEXT PRIMARY KEY,
     phone_fp   TEXT NOT NULL,
@@ -41,6 +43,7 @@ CREATE TABLE emergency_contact_invites (
     created_at TEXT NOT NULL
 );
 CREATE INDEX emergency_contact_invites_phone_idx ON emergency_contact_invites (phone_fp, created_at);
+CREATE INDEX emergency_contact_invites_user_idx ON emergency_contact_invites (user_id, created_at);
 
 -- Numbers whose owner said no: nothing is ever sent to them again.
 CREATE TABLE contact_opt_outs (
