@@ -146,6 +146,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, er
 		}
 		a.closers = append(a.closers, func() { a.media.Close() })
 		a.presentations = presentation.NewService(a.db, a.media, time.Now)
+		a.auth.RegisterDataSource(a.presentations) // presentations and media in privacy export and erasure
 	}
 
 	workers := river.NewWorkers()

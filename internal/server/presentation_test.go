@@ -41,6 +41,7 @@ func presentationService(t *testing.T, db *database.DB, e *authtest.Env) *presen
 	t.Cleanup(func() { bs.Close() })
 	svc := presentation.NewService(db, bs, e.Clock.Now)
 	svc.MediaQuota = carouselQuota
+	e.Svc.RegisterDataSource(svc)
 	return svc
 }
 
@@ -628,6 +629,43 @@ func TestPresentationActiveOverHTTP(t *testing.T) {
 		code, b, _ = c.call(c.adm, http.MethodGet, "/api/v1/audit?action=presentation.activated", nil)
 		if code != 200 || len(b["entries"].([]any)) != 3 {
 			t.Fatalf("activation audit: %d %v", code, b)
+		}
+	})
+}
+
+// An agent's presentations and files are in their privacy export, and
+// erasure deletes them with their stored bytes.
+func TestCarouselPrivacyExportAndErasure(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *database.DB) {
+		c := newCarousel(t, db)
+		code, m := c.upload(c.agent, "p.png", "image/png", presentationtest.PNG(400, 300))
+		if code != 201 {
+			t.Fatalf("upload: %d %v", code, m)
+		}
+		mediaID := m["id"].(string)
+		code, p, _ := c.call(c.agent, http.MethodPost, "/api/v1/presentations", map[string]any{"title": "Family plans",
+			"slides": []map[string]any{{"type": "image", "media_id": mediaID}}})
+		if code != 201 {
+			t.Fatalf("create: %d %v", code, p)
+		}
+		code, ex, _ := c.call(c.agent, http.MethodGet, "/api/v1/users/"+c.agent.id+"/export", nil)
+		if code != 200 {
+			t.Fatalf("export: %d %v", code, ex)
+		}
+		d, _ := ex["domains"].(map[string]any)["presentations"].(map[string]any)
+		if d == nil || len(d["presentations"].([]any)) != 1 || len(d["media"].([]any)) != 1 {
+			t.Fatalf("export: %v", ex["domains"])
+		}
+		if code, b, _ := c.call(c.agent, http.MethodPost, "/api/v1/users/"+c.agent.id+"/erasure", map[string]any{}); code != 204 {
+			t.Fatalf("erase: %d %v", code, b)
+		}
+		var n int
+		if err := db.QueryRow(t.Context(), `SELECT (SELECT count(*) FROM presentations WHERE agent_id = ?) + (SELECT count(*) FROM presentation_media WHERE owner_id = ?)`,
+			c.agent.id, c.agent.id).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("%d rows left after erasure (%v)", n, err)
+		}
+		if code, _, _ := c.call(c.adm, http.MethodGet, "/api/v1/presentations/media/"+mediaID, nil); code != 404 {
+			t.Fatalf("erased media still served: %d", code)
 		}
 	})
 }
