@@ -40,15 +40,24 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	defer a.close()
 	d := demo{a: a, password: password, today: time.Now().UTC()}
-	var n int
-	if err := a.db.QueryRow(ctx, `SELECT COUNT(*) FROM users WHERE email = ?`, demoAdmin).Scan(&n); err != nil {
+	var seeded, admins int
+	if err := a.db.QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM app_settings WHERE key = ?), (SELECT COUNT(*) FROM users WHERE email = ?)`, seedMarker, demoAdmin).Scan(&seeded, &admins); err != nil {
 		return err
 	}
-	if n > 0 {
+	switch {
+	case seeded > 0:
 		fmt.Fprintln(stdout, "The demo data set is already loaded.")
-	} else if err := d.load(ctx); err != nil {
-		return explain(err)
-	} else {
+	case admins > 0:
+		return usageError{"an earlier mitra seed stopped half-way: start from an empty data directory (or database schema)"}
+	default:
+		if err := d.load(ctx); err != nil {
+			return explain(err)
+		}
+		// The marker is written last: a run cut short is told apart from a
+		// finished one.
+		if _, err := a.db.Exec(ctx, `INSERT INTO app_settings (key, value, updated_at) VALUES (?, ?, ?)`, seedMarker, buildVersion(), time.Now()); err != nil {
+			return err
+		}
 		fmt.Fprintln(stdout, "Loaded the demo data set.")
 	}
 	fmt.Fprintf(stdout, "\nDemo logins (password %q; agents sign in with their agent code):\n\n", password)
@@ -60,7 +69,10 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	return tw.Flush()
 }
 
-const demoAdmin = "admin@demo.mitra.example"
+const (
+	demoAdmin  = "admin@demo.mitra.example"
+	seedMarker = "demo_seeded"
+)
 
 var demoLogins = []struct{ role, identifier, who string }{
 	{"super_admin", demoAdmin, "Administrator"},

@@ -30,7 +30,16 @@ func TestSeedCommand(t *testing.T) {
 	if out := seed(); !strings.Contains(out, "already loaded") {
 		t.Fatalf("second seed: %s", out)
 	}
+	// A run cut short (the administrator exists, the marker does not) is
+	// not mistaken for a finished one.
+	half := map[string]string{"MITRA_DATA_DIR": t.TempDir()}
 	var errOut bytes.Buffer
+	if err := (program{}).run(context.Background(), []string{"admin", "create", "--email", "admin@demo.mitra.example", "--password", "demo-password-2026"}, envMap(half), io.Discard, &errOut); err != nil {
+		t.Fatalf("admin create: %v %s", err, errOut.String())
+	}
+	if err := (program{}).run(context.Background(), []string{"seed"}, envMap(half), io.Discard, &errOut); err == nil || !strings.Contains(err.Error(), "half-way") {
+		t.Fatalf("seed after a cut-short run: %v", err)
+	}
 	if err := (program{}).run(context.Background(), []string{"seed"}, envMap(map[string]string{"MITRA_DATA_DIR": t.TempDir(), "MITRA_ENV": "production"}), io.Discard, &errOut); err == nil {
 		t.Fatal("seed ran in production")
 	}
