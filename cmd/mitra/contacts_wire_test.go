@@ -45,8 +45,8 @@ func TestContactSenders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := ts.SMS.(*sms.MSG91); !ok {
-		t.Fatalf("SMS sender %T", ts.SMS)
+	if _, ok := ts.SMS.(*sms.MSG91); !ok || ts.SMSTemplates["contact_alert.en"] != "f1" || len(ts.SMSTemplates) != 1 {
+		t.Fatalf("SMS sender %T, templates %v", ts.SMS, ts.SMSTemplates)
 	}
 	if _, ok := ts.WhatsApp.(*whatsapp.Client); !ok {
 		t.Fatalf("WhatsApp sender %T", ts.WhatsApp)

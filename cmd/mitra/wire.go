@@ -208,6 +208,10 @@ func contactSenders(cfg config.Config, otp sms.OTPSender, log *slog.Logger) (per
 	var t persona.TextSenders
 	if ts, ok := otp.(sms.TemplateSender); ok && (cfg.SMSProvider == "log" || len(cfg.MSG91Flows) > 0) {
 		t.SMS = ts
+		if cfg.SMSProvider == "msg91" {
+			// SMS is offered only in the languages with every template.
+			t.SMSTemplates = cfg.MSG91Flows
+		}
 	}
 	switch cfg.WhatsAppProvider {
 	case "cloud":

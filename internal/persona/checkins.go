@@ -50,9 +50,11 @@ var checkinPrompt = map[string]string{
 	"id": "Aku mampir sebentar: bagaimana perasaanmu sejak terakhir kita ngobrol?",
 }
 
+// worseReply answers a check-in answered "worse"; {1} is the emergency
+// number of the person's country (emergencyOr).
 var worseReply = map[string]string{
-	"en": "Thank you for telling me. You don't have to go through this alone: our care team has been told, and the people below are there for you now. If you are in danger, call your local emergency number now.",
-	"id": "Terima kasih sudah cerita. Kamu tidak harus melewati ini sendirian: tim pendamping kami sudah diberi tahu, dan layanan di bawah ini siap membantumu sekarang. Kalau kamu dalam bahaya, hubungi 112 sekarang juga.",
+	"en": "Thank you for telling me. You don't have to go through this alone: our care team has been told, and the people below are there for you now. If you are in danger, call {1} now.",
+	"id": "Terima kasih sudah cerita. Kamu tidak harus melewati ini sendirian: tim pendamping kami sudah diberi tahu, dan layanan di bawah ini siap membantumu sekarang. Kalau kamu dalam bahaya, hubungi {1} sekarang juga.",
 }
 
 // CrisisCheckinArgs is the job, scheduled after the rule's delay, that
@@ -117,6 +119,19 @@ func (w *checkinWorker) Work(ctx context.Context, job *river.Job[CrisisCheckinAr
 			if done, err := s.stepIsDone(ctx, tx, a.EventID, step); err != nil || done {
 				return err
 			}
+		}
+		// A check-in queued before the account was erased (or for an event
+		// that is gone) must not bring the person's data back.
+		if reason, err := s.checkinUnwanted(ctx, tx, a); err != nil || reason != "" {
+			if err != nil {
+				return err
+			}
+			after := map[string]any{"level": a.Level, "skipped": reason}
+			if reason != "event_gone" && a.EventID != "" {
+				return s.stepDone(ctx, tx, a.EventID, step, "crisis.checkin_skipped", after)
+			}
+			after["event_id"] = a.EventID
+			return audit.Record(ctx, tx, audit.Entry{Action: "crisis.checkin_skipped", TargetType: "user", TargetID: a.UserID, After: after})
 		}
 		// One pending check-in at a time; but a check-in of a more serious
 		// level replaces the pending ones below it (after a moderate notice,
@@ -216,6 +231,36 @@ func (w *checkinExpireWorker) Work(ctx context.Context, job *river.Job[CrisisChe
 		return nil
 	})
 }
+
+// checkinUnwanted returns why a check-in must not be created: the account
+// was erased ("user_erased") or does not exist ("user_gone"), or its event
+// is not there ("event_gone"); "" when it may be.
+func (s *Service) checkinUnwanted(ctx context.Context, tx *database.Tx, a CrisisCheckinArgs) (string, error) {
+	var status string
+	err := tx.QueryRow(ctx, `SELECT status FROM users WHERE id = ?`, a.UserID).Scan(&status)
+	switch {
+	case errors.Is(err, database.ErrNoRows):
+		return "user_gone", nil
+	case err != nil:
+		return "", err
+	case status == userErased:
+		return "user_erased", nil
+	}
+	if a.EventID != "" {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM crisis_events WHERE id = ? AND user_id = ?`, a.EventID, a.UserID).Scan(&n); err != nil {
+			return "", err
+		}
+		if n == 0 {
+			return "event_gone", nil
+		}
+	}
+	return "", nil
+}
+
+// userErased is the status of an erased account in users (auth.StatusErased;
+// the erasure keeps the row, anonymised).
+const userErased = "erased"
 
 // reopen puts an event back in the counselor queue (open again, not
 // acknowledged), notifies the counselor and schedules a new escalation.
@@ -373,21 +418,8 @@ func (s *Service) AnswerCheckin(ctx context.Context, id string, in CheckinAnswer
 	}
 	out := &CheckinResult{}
 	if in.Feeling == FeelingWorse {
-		country := ""
-		if s.Country != nil {
-			country = s.Country(ctx, p.UserID)
-		}
-		if country == "" {
-			country = InternationalCountry
-			if lang == "id" {
-				country = "ID"
-			}
-		}
-		res, err := s.Resources(ctx, country)
-		if err != nil || len(res) == 0 {
-			res = fallbackResources(country)
-		}
-		out.Reply, out.Resources = textIn(worseReply, lang), res
+		country, res := s.crisisResources(ctx, p.UserID, lang)
+		out.Reply, out.Resources = fill(textIn(worseReply, lang), []string{emergencyOr(country, res, lang)}), res
 	}
 	c, err := s.scanCheckin(s.DB.QueryRow(ctx, `SELECT `+checkinColumns+` FROM crisis_checkins WHERE id = ?`, id))
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"mitra/internal/platform/database"
 	"mitra/internal/platform/ids"
 	"mitra/internal/platform/phone"
+	"mitra/internal/platform/sms"
 )
 
 // Contact statuses. Only confirmed contacts ever receive an alert.
@@ -127,16 +128,29 @@ func (in *ContactInput) check(s *Service) error {
 			in.Language = "id"
 		}
 	}
-	if !s.channelAvailable(in.Channel) {
-		return apperr.Field("body.channel", in.Channel+" is not available on this server; choose another channel")
+	if !s.channelAvailable(in.Channel, in.Language) {
+		return apperr.Field("body.channel", in.Channel+" is not available on this server in this language; choose another channel")
 	}
 	return nil
 }
 
-func (s *Service) channelAvailable(ch string) bool {
+// channelAvailable tells whether ch can carry both contact messages in
+// lang.
+func (s *Service) channelAvailable(ch, lang string) bool {
 	switch ch {
 	case ChannelSMS:
-		return s.Texts.SMS != nil
+		if s.Texts.SMS == nil {
+			return false
+		}
+		if s.Texts.SMSTemplates == nil {
+			return true
+		}
+		for _, t := range ContactTemplates {
+			if s.Texts.SMSTemplates[sms.TemplateKey(t, lang)] == "" {
+				return false
+			}
+		}
+		return true
 	case ChannelWhatsApp:
 		return s.Texts.WhatsApp != nil
 	}
@@ -638,9 +652,14 @@ func (s *Service) invitationByToken(ctx context.Context, q database.Querier, tok
 }
 
 // Invitation describes the invitation of a link token, for its page. It
-// returns 404 invalid_link and 410 link_expired.
+// returns 404 invalid_link and 410 link_expired (then with the contact's
+// id and language only).
 func (s *Service) Invitation(ctx context.Context, token string) (*Invitation, error) {
 	c, err := s.invitationByToken(ctx, s.DB, token)
+	if errors.Is(err, errLinkExpired) {
+		// The language, for the expired page (which still offers "No").
+		return &Invitation{ContactID: c.ID, Language: c.Language}, err
+	}
 	if err != nil {
 		return nil, err
 	}

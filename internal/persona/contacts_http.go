@@ -175,6 +175,7 @@ var pageText = map[string]map[string]string{
 		"declined":    "Done. Mitra will not send messages to this number again.",
 		"invalid":     "This link is not valid or has already been used.",
 		"expired":     "This link has expired. Ask the person who added you to send a new invitation.",
+		"expired_no":  "You can still say no: Mitra will then never send messages to this number.",
 		"unavailable": "Something went wrong. Please try again later.",
 	},
 	"id": {
@@ -189,6 +190,7 @@ var pageText = map[string]map[string]string{
 		"declined":    "Selesai. Mitra tidak akan mengirim pesan ke nomor ini lagi.",
 		"invalid":     "Tautan ini tidak berlaku atau sudah dipakai.",
 		"expired":     "Tautan ini sudah kedaluwarsa. Minta orang yang menambahkanmu untuk mengirim undangan baru.",
+		"expired_no":  "Kamu tetap bisa menolak: Mitra tidak akan pernah mengirim pesan ke nomor ini.",
 		"unavailable": "Terjadi kesalahan. Silakan coba lagi nanti.",
 	},
 }
@@ -220,8 +222,11 @@ func htmlPage(status int, d pageData) *PageOutput {
 }
 
 // errorPage renders what went wrong, in both languages when the contact's
-// is unknown.
-func errorPage(err error, lang string) (*PageOutput, error) {
+// is unknown. An expired invitation link (token) still carries the "No"
+// button: saying no is always possible (DeclineContact accepts expired
+// links), and the invitation told the contact to open the link and choose
+// No.
+func errorPage(err error, lang, token string) (*PageOutput, error) {
 	key, status := "unavailable", http.StatusServiceUnavailable
 	var ae *apperr.Error
 	if errors.As(err, &ae) {
@@ -240,6 +245,16 @@ func errorPage(err error, lang string) (*PageOutput, error) {
 	} else {
 		d.Paragraphs = []string{pageText["en"][key], pageText["id"][key]}
 	}
+	if key == "expired" && token != "" {
+		d.Token = token
+		if lang != "" {
+			d.Paragraphs = append(d.Paragraphs, pageText[lang]["expired_no"])
+			d.Buttons = []pageButton{{"decline", pageText[lang]["no"]}}
+		} else {
+			d.Paragraphs = append(d.Paragraphs, pageText["en"]["expired_no"], pageText["id"]["expired_no"])
+			d.Buttons = []pageButton{{"decline", pageText["en"]["no"] + " / " + pageText["id"]["no"]}}
+		}
+	}
 	return htmlPage(status, d), nil
 }
 
@@ -249,7 +264,11 @@ func errorPage(err error, lang string) (*PageOutput, error) {
 func (h Handlers) ConfirmPage(ctx context.Context, in *PageRequest) (*PageOutput, error) {
 	inv, err := h.S.Invitation(ctx, in.Token)
 	if err != nil {
-		return errorPage(err, "")
+		lang := ""
+		if inv != nil {
+			lang = inv.Language
+		}
+		return errorPage(err, lang, in.Token)
 	}
 	t := pageText[inv.Language]
 	return htmlPage(http.StatusOK, pageData{Lang: inv.Language, Title: t["title"], Token: in.Token,
@@ -262,7 +281,7 @@ func (h Handlers) ConfirmPage(ctx context.Context, in *PageRequest) (*PageOutput
 func (h Handlers) DeclinePage(ctx context.Context, in *PageRequest) (*PageOutput, error) {
 	lang := h.S.optOutLanguage(ctx, in.Token)
 	if lang == "" {
-		return errorPage(errInvalidLink, "")
+		return errorPage(errInvalidLink, "", "")
 	}
 	t := pageText[lang]
 	return htmlPage(http.StatusOK, pageData{Lang: lang, Title: t["title"], Token: in.Token, Paragraphs: []string{t["stop_ask"]},
@@ -279,7 +298,7 @@ type RespondRequest struct {
 func (h Handlers) Respond(ctx context.Context, in *RespondRequest) (*PageOutput, error) {
 	form, err := url.ParseQuery(string(in.RawBody))
 	if err != nil {
-		return errorPage(errInvalidLink, "")
+		return errorPage(errInvalidLink, "", "")
 	}
 	token := form.Get("token")
 	var inv *Invitation
@@ -294,7 +313,11 @@ func (h Handlers) Respond(ctx context.Context, in *RespondRequest) (*PageOutput,
 		err = errInvalidLink
 	}
 	if err != nil {
-		return errorPage(err, "")
+		lang := ""
+		if inv != nil {
+			lang = inv.Language
+		}
+		return errorPage(err, lang, token)
 	}
 	t := pageText[inv.Language]
 	d := pageData{Lang: inv.Language, Title: t["title"], Paragraphs: []string{t[key]}}

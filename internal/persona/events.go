@@ -41,6 +41,7 @@ type Event struct {
 	CreatedAt      time.Time       `json:"created_at"`
 	UpdatedAt      time.Time       `json:"updated_at"`
 	ReopenCount    int             `json:"reopen_count" doc:"Times a follow-up check-in put the event back in the queue"`
+	AlertsFailed   int             `json:"alerts_failed" doc:"Alerts to emergency contacts that could not be delivered (the counselor may need to call them)"`
 	Notes          []EventNote     `json:"notes,omitempty"`
 }
 
@@ -86,6 +87,13 @@ func (s *Service) openEventTx(ctx context.Context, tx *database.Tx, userID strin
 	sj, _ := json.Marshal(signals)
 	var id string
 	err := func() error {
+		// Two messages of one user at once must find the same event, not
+		// open two (and start two workflows). SQLite serialises writers
+		// already (IMMEDIATE transactions); PostgreSQL takes a lock per user
+		// until the transaction ends.
+		if err := lockUser(ctx, tx, userID); err != nil {
+			return err
+		}
 		now := s.Now()
 		var cur string
 		err := tx.QueryRow(ctx, `SELECT id, level FROM crisis_events WHERE user_id = ? AND status <> ? AND created_at > ? ORDER BY created_at DESC LIMIT 1`,
@@ -121,12 +129,23 @@ func (s *Service) openEventTx(ctx context.Context, tx *database.Tx, userID strin
 	return id, err
 }
 
-const eventColumns = `id, user_id, level, category, signals, source, status, acknowledged_by, acknowledged_at, resolved_by, resolved_at, created_at, updated_at, reopen_count`
+// lockUser serialises, per user, the transactions that open or reopen a
+// crisis event (a transaction-scoped advisory lock on PostgreSQL; SQLite
+// has one writer at a time).
+func lockUser(ctx context.Context, tx *database.Tx, userID string) error {
+	if tx.Dialect() != database.Postgres {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext(CAST(? AS text)))`, "crisis_event:"+userID)
+	return err
+}
+
+const eventColumns = `id, user_id, level, category, signals, source, status, acknowledged_by, acknowledged_at, resolved_by, resolved_at, created_at, updated_at, reopen_count, alerts_failed`
 
 func scanEvent(s interface{ Scan(...any) error }) (Event, error) {
 	var e Event
 	var level, cat, sigs string
-	if err := s.Scan(&e.ID, &e.UserID, &level, &cat, &sigs, &e.Source, &e.Status, &e.AcknowledgedBy, &e.AcknowledgedAt, &e.ResolvedBy, &e.ResolvedAt, &e.CreatedAt, &e.UpdatedAt, &e.ReopenCount); err != nil {
+	if err := s.Scan(&e.ID, &e.UserID, &level, &cat, &sigs, &e.Source, &e.Status, &e.AcknowledgedBy, &e.AcknowledgedAt, &e.ResolvedBy, &e.ResolvedAt, &e.CreatedAt, &e.UpdatedAt, &e.ReopenCount, &e.AlertsFailed); err != nil {
 		return e, err
 	}
 	e.Level, _ = crisis.ParseLevel(level)

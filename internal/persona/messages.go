@@ -59,7 +59,8 @@ var someone = map[string]string{"en": "Someone you know", "id": "Seseorang yang 
 var localEmergency = map[string]string{"en": "your local emergency number", "id": "nomor darurat setempat"}
 
 // emergencyNumbers are known by heart, for countries whose directory has
-// no emergency entry (priority below 10).
+// no emergency entry (priority below 10): the one table of emergency
+// numbers in the code (emergencyNumberIn, fallbackResources).
 var emergencyNumbers = map[string]string{
 	"ID": "112", "IN": "112", "US": "911", "GB": "999", "MY": "999", "SG": "995", "PH": "911", "AU": "000",
 }
@@ -105,14 +106,8 @@ func (s *Service) emergencyNumber(ctx context.Context, userID, contactPhone, lan
 		}
 	}
 	if country != "" {
-		if res, err := s.Resources(ctx, country); err == nil {
-			for _, r := range res {
-				if r.Country == country && r.Priority < 10 && r.Phone != "" {
-					return r.Phone
-				}
-			}
-		}
-		if n, ok := emergencyNumbers[country]; ok {
+		res, _ := s.Resources(ctx, country)
+		if n := emergencyNumberIn(country, res); n != "" {
 			return n
 		}
 	}

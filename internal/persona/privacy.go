@@ -62,6 +62,7 @@ func (d CrisisSupportData) Export(ctx context.Context, q database.Querier, userI
 func (d CrisisSupportData) Erase(ctx context.Context, tx *database.Tx, userID string) error {
 	for _, q := range []string{
 		`DELETE FROM crisis_contact_alerts WHERE contact_id IN (SELECT id FROM emergency_contacts WHERE user_id = ?)`,
+		`DELETE FROM crisis_contact_alert_claims WHERE contact_id IN (SELECT id FROM emergency_contacts WHERE user_id = ?)`,
 		`DELETE FROM emergency_contacts WHERE user_id = ?`,
 		`DELETE FROM emergency_contact_invites WHERE user_id = ?`,
 		`DELETE FROM crisis_checkins WHERE user_id = ?`,

@@ -129,6 +129,7 @@ func TestSeriousCheckinReplacesAPendingMilderOne(t *testing.T) {
 		p, _ := access.From(ctx)
 		const mild = "01a20143-cb0d-7ea6-bc7a-a6fd22f94701"
 		now := time.Now()
+		account(t, db, "u-ci", "active")
 		if _, err := db.Exec(ctx, `INSERT INTO crisis_checkins (id, user_id, level, category, language, status, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			mild, "u-ci", "moderate", "suicidal_ideation", "en", persona.CheckinPending, now.Add(time.Hour), now); err != nil {
 			t.Fatal(err)

@@ -50,23 +50,8 @@ func (s *Service) Check(ctx context.Context, p access.Principal, userMessages []
 	if r.Language == "id" || r.Language == "mixed" {
 		lang = "id"
 	}
-	country := ""
-	if s.Country != nil {
-		country = s.Country(ctx, p.UserID)
-	}
-	if country == "" {
-		country = InternationalCountry
-		if lang == "id" {
-			country = "ID"
-		}
-	}
-	res, err := s.Resources(ctx, country)
-	if err != nil || len(res) == 0 {
-		// The reply still goes out, with the numbers known by heart.
-		logging.FromContext(ctx).Error("crisis resources unavailable", "err", err)
-		res = fallbackResources(country)
-	}
-	n := Notice{Level: r.Level, Category: r.Category, Signals: r.Signals, Language: lang, Reply: safeReply(lang, r.Level, res), Country: country, Resources: res}
+	country, res := s.crisisResources(ctx, p.UserID, lang)
+	n := Notice{Level: r.Level, Category: r.Category, Signals: r.Signals, Language: lang, Reply: safeReply(lang, r.Level, country, res), Country: country, Resources: res}
 	s.recordNotice(ctx, r.Level, "chat")
 	// What follows is the rules' (high and above always open an event for
 	// the counselor queue; below, only when the rule involves a person). A
@@ -104,7 +89,7 @@ func (s *Service) followUp(ctx context.Context, userID string, r crisis.Result, 
 // safeReply follows safe-messaging guidelines (WHO, Samaritans): warmth
 // without judgment, no talk of means, a clear way to a person now; for high
 // and imminent risk, immediate safety and the emergency number first.
-func safeReply(lang string, level crisis.Level, res []Resource) string {
+func safeReply(lang string, level crisis.Level, country string, res []Resource) string {
 	// Name a listening service, not the emergency number (which the high
 	// risk reply names itself): emergency numbers sort below priority 10.
 	first := ""
@@ -119,7 +104,7 @@ func safeReply(lang string, level crisis.Level, res []Resource) string {
 	}
 	if lang == "id" {
 		if level >= crisis.LevelHigh {
-			msg := "Aku sangat peduli dengan keselamatanmu sekarang. Kalau kamu sudah melukai diri atau merasa tidak aman, tolong hubungi 112 sekarang juga atau minta orang di dekatmu menemanimu. Kamu tidak harus melewati ini sendirian."
+			msg := "Aku sangat peduli dengan keselamatanmu sekarang. Kalau kamu sudah melukai diri atau merasa tidak aman, tolong hubungi " + emergencyOr(country, res, "id") + " sekarang juga atau minta orang di dekatmu menemanimu. Kamu tidak harus melewati ini sendirian."
 			if first != "" {
 				msg += " Kamu juga bisa menghubungi " + first + "."
 			}
@@ -145,12 +130,65 @@ func safeReply(lang string, level crisis.Level, res []Resource) string {
 	return msg + " If you'd like, tell me what feels hardest right now."
 }
 
-// fallbackResources are used when the directory cannot be read.
+// crisisResources returns the country whose resources a person at risk
+// is shown (theirs when known, else Indonesia for an Indonesian speaker,
+// else international) and those resources: from the directory, else the
+// ones known by heart (fallbackResources), so that the answer always
+// carries somewhere to turn.
+func (s *Service) crisisResources(ctx context.Context, userID, lang string) (string, []Resource) {
+	country := ""
+	if s.Country != nil {
+		country = s.Country(ctx, userID)
+	}
+	if country == "" {
+		country = InternationalCountry
+		if lang == "id" {
+			country = "ID"
+		}
+	}
+	res, err := s.Resources(ctx, country)
+	if err != nil || len(res) == 0 {
+		logging.FromContext(ctx).Error("crisis resources unavailable", "err", err)
+		res = fallbackResources(country)
+	}
+	return country, res
+}
+
+// emergencyNumberIn returns the emergency number of country: the
+// directory's (an entry of the country below priority 10) when res has
+// one, else the one known by heart (emergencyNumbers), else "".
+func emergencyNumberIn(country string, res []Resource) string {
+	for _, r := range res {
+		if r.Country == country && r.Priority < 10 && r.Phone != "" {
+			return r.Phone
+		}
+	}
+	return emergencyNumbers[country]
+}
+
+// emergencyOr is emergencyNumberIn, or "your local emergency number" in
+// lang when the country's is not known.
+func emergencyOr(country string, res []Resource, lang string) string {
+	if n := emergencyNumberIn(country, res); n != "" {
+		return n
+	}
+	return textIn(localEmergency, lang)
+}
+
+// fallbackResources are used when the directory cannot be read: the
+// country's emergency number when known by heart, Indonesia's listening
+// service, and the international directory.
 func fallbackResources(country string) []Resource {
 	out := []Resource{}
+	if n, ok := emergencyNumbers[country]; ok {
+		name, lang := "Emergency number", "en"
+		if country == "ID" {
+			name, lang = "Nomor darurat", "id"
+		}
+		out = append(out, Resource{Country: country, Name: name, Phone: n, Priority: 5, Active: true, Languages: []string{lang}})
+	}
 	if country == "ID" {
-		out = append(out, Resource{Country: "ID", Name: "Nomor darurat", Phone: "112", Priority: 5, Active: true, Languages: []string{"id"}},
-			Resource{Country: "ID", Name: "Layanan SEJIWA", Phone: "119 ext 8", Priority: 10, Active: true, Languages: []string{"id"}})
+		out = append(out, Resource{Country: "ID", Name: "Layanan SEJIWA", Phone: "119 ext 8", Priority: 10, Active: true, Languages: []string{"id"}})
 	}
 	return append(out, Resource{Country: InternationalCountry, Name: "Find A Helpline", URL: "https://findahelpline.com", Priority: 1000, Active: true, Languages: []string{"en"}})
 }

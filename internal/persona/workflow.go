@@ -36,7 +36,20 @@ type Enqueuer interface {
 type TextSenders struct {
 	SMS      sms.TemplateSender
 	WhatsApp whatsapp.TemplateSender
+	// SMSTemplates, when not nil, holds the templates the SMS sender has,
+	// by sms.TemplateKey (MSG91's flows): SMS is offered to a contact only
+	// in a language with both contact templates, so that no alert is
+	// accepted for a channel that cannot carry it. Nil: every language
+	// (the development log sender).
+	SMSTemplates map[string]string
 }
+
+// ContactTemplates are the templates every channel needs in each language
+// it is offered in.
+var ContactTemplates = []string{templateInvite, templateAlert}
+
+// ContactLanguages are the languages of messages to contacts.
+var ContactLanguages = []string{"id", "en"}
 
 // Workflow configures what follows a crisis event. What happens at each
 // level is decided by the rules (GET/PUT /api/v1/crisis/rules, read when
@@ -425,11 +438,13 @@ func (w *contactAlertWorker) Work(ctx context.Context, job *river.Job[CrisisCont
 		}
 		return s.recordAlert(ctx, a, c.Channel, "skipped", "opted_out", "")
 	}
-	if err := s.DB.QueryRow(ctx, `SELECT count(*) FROM crisis_contact_alerts WHERE contact_id = ? AND status = 'sent' AND created_at > ?`,
-		c.ID, s.Now().Add(-contactAlertCooldown)).Scan(&n); err != nil {
+	// The cooldown is a claim taken before sending: two events alerting
+	// one contact at once cannot both pass a check and both send.
+	claimed, err := s.claimContactAlert(ctx, a)
+	if err != nil {
 		return err
 	}
-	if n > 0 {
+	if !claimed {
 		return s.recordAlert(ctx, a, c.Channel, "skipped", "recently_alerted", "")
 	}
 	params := []string{s.userName(ctx, e.UserID, c.Language), s.emergencyNumber(ctx, e.UserID, c.Phone, c.Language), s.optOutLink(c.ID)}
@@ -447,14 +462,40 @@ func (w *contactAlertWorker) Work(ctx context.Context, job *river.Job[CrisisCont
 	return s.recordAlert(ctx, a, c.Channel, "sent", "", id)
 }
 
+// claimContactAlert takes the contact's cooldown for this event: it
+// succeeds when the contact has no claim, when its claim is older than the
+// cooldown, or when the claim is this event's (a retry after a temporary
+// failure). The claim is a unique row, so of two events at once one wins.
+func (s *Service) claimContactAlert(ctx context.Context, a CrisisContactAlertArgs) (bool, error) {
+	now := s.Now()
+	res, err := s.DB.Exec(ctx, `INSERT INTO crisis_contact_alert_claims (contact_id, event_id, claimed_at) VALUES (?, ?, ?)
+		ON CONFLICT (contact_id) DO UPDATE SET event_id = excluded.event_id, claimed_at = excluded.claimed_at
+		WHERE crisis_contact_alert_claims.event_id = excluded.event_id OR crisis_contact_alert_claims.claimed_at <= ?`,
+		a.ContactID, a.EventID, now, now.Add(-contactAlertCooldown))
+	if err != nil {
+		return false, err
+	}
+	return res.RowsAffected() > 0, nil
+}
+
 // recordAlert stores the outcome of one alert (first outcome wins) and
-// audits it.
+// audits it. A failed alert gives back the contact's cooldown claim (no
+// message reached them) and is counted on the event, so the counselor
+// queue shows that a contact was not reached.
 func (s *Service) recordAlert(ctx context.Context, a CrisisContactAlertArgs, channel, status, reason, messageID string) error {
 	return s.DB.InTx(ctx, func(tx *database.Tx) error {
 		res, err := tx.Exec(ctx, `INSERT INTO crisis_contact_alerts (event_id, contact_id, status, channel, reason, message_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (event_id, contact_id) DO NOTHING`, a.EventID, a.ContactID, status, channel, reason, messageID, s.Now())
 		if err != nil || res.RowsAffected() == 0 {
 			return err
+		}
+		if status == "failed" {
+			if _, err := tx.Exec(ctx, `DELETE FROM crisis_contact_alert_claims WHERE contact_id = ? AND event_id = ?`, a.ContactID, a.EventID); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE crisis_events SET alerts_failed = alerts_failed + 1, updated_at = ? WHERE id = ?`, s.Now(), a.EventID); err != nil {
+				return err
+			}
 		}
 		return audit.Record(ctx, tx, audit.Entry{Action: "crisis.contact_alert_" + status, TargetType: "crisis_event", TargetID: a.EventID,
 			After: map[string]any{"contact_id": a.ContactID, "channel": channel, "reason": reason}})

@@ -244,6 +244,7 @@ func TestCrisisRuleStepsSurviveRestartAndRunOnce(t *testing.T) {
 		wf := persona.Workflow{WebhookURL: srv.URL, WebhookSecret: "s3cret", PublicURL: "https://mitra.example/"}
 		user := access.WithPrincipal(context.Background(), access.Principal{UserID: "u-rina", Role: access.Member})
 		p, _ := access.From(user)
+		account(t, db, "u-rina", "active")
 
 		// Run 1: three contacts are invited; one confirms by link, one
 		// gives the code, one does not answer.

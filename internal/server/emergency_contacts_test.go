@@ -278,6 +278,20 @@ func TestEmergencyContactsOverHTTP(t *testing.T) {
 		if w, b := env.anon(t).do(http.MethodPost, "/api/v1/emergency-contacts/confirm", map[string]string{"token": token(t, first.Params[1])}); w.Code != 410 || b["code"] != "link_expired" {
 			t.Fatalf("expired link: %d %v", w.Code, b)
 		}
+		// The expired page still offers "No" (the invitation says: open
+		// the link and choose No), and so does a late "Yes".
+		late := url.Values{"token": {token(t, first.Params[1])}, "answer": {"confirm"}}.Encode()
+		for i := 0; i < 2; i++ {
+			w, _ := env.anon(t).do(http.MethodGet, "/api/v1/emergency-contacts/confirm?token="+url.QueryEscape(token(t, first.Params[1])), nil)
+			if i == 1 {
+				w, _ = env.anon(t).do(http.MethodPost, "/api/v1/emergency-contacts/respond", late, "Content-Type", "application/x-www-form-urlencoded")
+			}
+			page := w.Body.String()
+			if w.Code != 410 || !strings.Contains(page, "kedaluwarsa") || !strings.Contains(page, `name="answer" value="decline"`) ||
+				!strings.Contains(page, `name="token" value="`+token(t, first.Params[1])+`"`) {
+				t.Fatalf("expired page: %d %s", w.Code, page)
+			}
+		}
 		if w, b := rina.do(http.MethodPost, "/api/v1/emergency-contacts/"+budiID+"/resend", nil); w.Code != 202 || b["status"] != "pending" {
 			t.Fatalf("resend: %d %v", w.Code, b)
 		}

@@ -565,6 +565,19 @@ func Load(name string, getenv func(string) string, args []string, usage io.Write
 		if c.WhatsAppProvider == "off" && len(c.MSG91Flows) == 0 {
 			return Config{}, nil, &Error{Env: "MITRA_MSG91_FLOW_TEMPLATES", Flag: "msg91-flow-templates", Err: errors.New("emergency contacts need a channel: set the MSG91 flow templates or MITRA_WHATSAPP_PROVIDER=cloud")}
 		}
+		// SMS, once offered, must carry every contact message in every
+		// language: an alert accepted for a contact and then undeliverable
+		// is a crisis alert lost. (WhatsApp sends a template under its own
+		// name unless MITRA_WHATSAPP_TEMPLATES renames it; its approval per
+		// language is Meta's, out of reach here.)
+		for _, name := range ContactTemplates {
+			for _, lang := range ContactLanguages {
+				if len(c.MSG91Flows) > 0 && c.MSG91Flows[name+"."+lang] == "" {
+					return Config{}, nil, &Error{Env: "MITRA_MSG91_FLOW_TEMPLATES", Flag: "msg91-flow-templates", Err: fmt.Errorf("misses %s.%s: SMS to emergency contacts needs every template (%s) in every language (%s)",
+						name, lang, strings.Join(ContactTemplates, ", "), strings.Join(ContactLanguages, ", "))}
+				}
+			}
+		}
 	}
 	if c.WhatsAppProvider == "cloud" && (c.WhatsAppToken == "" || c.WhatsAppPhoneNumberID == "") {
 		return Config{}, nil, &Error{Env: "MITRA_WHATSAPP_TOKEN", Flag: "whatsapp-token", Err: errors.New("cloud needs MITRA_WHATSAPP_TOKEN and MITRA_WHATSAPP_PHONE_NUMBER_ID")}
@@ -584,3 +597,12 @@ func defaultNote(def string) string {
 	}
 	return " (default " + def + ")"
 }
+
+// ContactTemplates and ContactLanguages are the messages to emergency
+// contacts and their languages (persona.ContactTemplates and
+// persona.ContactLanguages; a test keeps them equal): in production SMS,
+// when offered, needs each template in each language.
+var (
+	ContactTemplates = []string{"contact_invite", "contact_alert"}
+	ContactLanguages = []string{"id", "en"}
+)

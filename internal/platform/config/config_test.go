@@ -28,7 +28,7 @@ func TestDefaults(t *testing.T) {
 var productionEnv = map[string]string{
 	"MITRA_ENV": "production", "MITRA_ENCRYPTION_KEYS": "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
 	"MITRA_SMS_PROVIDER": "msg91", "MITRA_MSG91_AUTH_KEY": "key", "MITRA_MSG91_TEMPLATE_ID": "tpl",
-	"MITRA_MSG91_FLOW_TEMPLATES": "contact_invite.en=f1,contact_alert.en=f2", "MITRA_WHATSAPP_PROVIDER": "off",
+	"MITRA_MSG91_FLOW_TEMPLATES": "contact_invite.en=f1,contact_alert.en=f2,contact_invite.id=f3,contact_alert.id=f4", "MITRA_WHATSAPP_PROVIDER": "off",
 	"MITRA_PUBLIC_URL": "https://api.example.com",
 }
 
@@ -44,6 +44,29 @@ func TestProductionRefusesDevelopmentShortcuts(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("production with %s=%q: %v", name, bad, err)
 		}
+	}
+}
+
+// SMS offered to emergency contacts carries every message in every
+// language: a missing alert template would lose alerts silently.
+func TestProductionNeedsEveryContactTemplate(t *testing.T) {
+	for name, bad := range map[string]map[string]string{
+		"MITRA_MSG91_FLOW_TEMPLATES": {"MITRA_MSG91_FLOW_TEMPLATES": "contact_invite.en=f1,contact_alert.en=f2,contact_invite.id=f3"},
+	} {
+		e := map[string]string{}
+		for k, v := range productionEnv {
+			e[k] = v
+		}
+		for k, v := range bad {
+			e[k] = v
+		}
+		_, _, err := Load("serve", env(e), nil, io.Discard, nil)
+		if err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "contact_alert") {
+			t.Errorf("production with %v: %v", bad, err)
+		}
+	}
+	if _, _, err := Load("serve", env(productionEnv), nil, io.Discard, nil); err != nil {
+		t.Fatalf("complete production configuration refused: %v", err)
 	}
 }
 

@@ -87,6 +87,15 @@ CREATE TABLE crisis_contact_alerts (
 );
 CREATE INDEX crisis_contact_alerts_contact_idx ON crisis_contact_alerts (contact_id, created_at);
 
+-- The 6-hour cooldown of alerts per contact, claimed before sending: one
+-- row per contact, taken over by another event only once the cooldown has
+-- passed, so two events cannot both alert a contact within it.
+CREATE TABLE crisis_contact_alert_claims (
+    contact_id TEXT PRIMARY KEY,
+    event_id   TEXT NOT NULL,
+    claimed_at TEXT NOT NULL
+);
+
 -- Follow-up check-ins; the note is sealed.
 CREATE TABLE crisis_checkins (
     id          TEXT PRIMARY KEY,
@@ -105,10 +114,13 @@ CREATE TABLE crisis_checkins (
 CREATE INDEX crisis_checkins_user_idx ON crisis_checkins (user_id, status, created_at);
 
 ALTER TABLE crisis_events ADD COLUMN reopen_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE crisis_events ADD COLUMN alerts_failed INTEGER NOT NULL DEFAULT 0;
 
 -- +goose Down
+ALTER TABLE crisis_events DROP COLUMN alerts_failed;
 ALTER TABLE crisis_events DROP COLUMN reopen_count;
 DROP TABLE crisis_checkins;
+DROP TABLE crisis_contact_alert_claims;
 DROP TABLE crisis_contact_alerts;
 DROP TABLE crisis_steps;
 DROP TABLE crisis_rules;
