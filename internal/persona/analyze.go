@@ -268,7 +268,7 @@ func suggestions(a *Analysis, lang string) []string {
 	}
 	var out []string
 	if a.Risk.Level >= crisis.LevelLow {
-		out = append(out, pick("Hubungi orang yang kamu percaya atau layanan profesional (SEJIWA 119 ext 8; darurat 112).",
+		out = append(out, pick("Hubungi orang yang kamu percaya atau layanan profesional; dalam bahaya, hubungi nomor darurat setempat.",
 			"Reach out to someone you trust or a professional helpline; in danger, call your local emergency number."))
 	}
 	has := func(e string) bool {
