@@ -19,7 +19,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,13 +52,10 @@ func main() {
 	flag.IntVar(&o.streams, "streams", 5000, "concurrent open streams to hold (0 skips)")
 	flag.DurationVar(&o.hold, "hold", 20*time.Second, "how long each held stream lasts")
 	flag.Parse()
-	for _, r := range strings.Split(rates, ",") {
-		v, err := strconv.ParseFloat(strings.TrimSpace(r), 64)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "bad -rates")
-			os.Exit(2)
-		}
-		o.rates = append(o.rates, v)
+	var err error
+	if o.rates, err = proc.ParseRates(rates); err != nil {
+		fmt.Fprintln(os.Stderr, "-rates:", err)
+		os.Exit(2)
 	}
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "aibench:", err)
@@ -213,10 +209,10 @@ func run(ctx context.Context, o options) error {
 }
 
 func printRow(name, loadDesc string, r load.Result) {
-	fmt.Printf("| %s | %s | %.0f | %.3f | %.3f | %.3f | %.3f | %d |\n", name, loadDesc, r.Achieved, ms(r.P50), ms(r.P90), ms(r.P99), ms(r.P999), r.Errors())
+	fmt.Printf("| %s | %s | %.0f | %.3f | %.3f | %.3f | %.3f | %d |\n", name, loadDesc, r.Achieved, proc.Ms(r.P50), proc.Ms(r.P90), proc.Ms(r.P99), proc.Ms(r.P999), r.Errors())
 }
 
-func diff(a, b time.Duration) string { return fmt.Sprintf("%+.3f ms", ms(a-b)) }
+func diff(a, b time.Duration) string { return fmt.Sprintf("%+.3f ms", proc.Ms(a-b)) }
 
 type streamResult struct {
 	ttfb, total *hdrhistogram.Histogram
@@ -224,7 +220,7 @@ type streamResult struct {
 }
 
 func printStream(name string, rate float64, r streamResult) {
-	fmt.Printf("| %s | %.0f | %.3f | %.3f | %.3f | %.3f | %d |\n", name, rate, ms(q(r.ttfb, 50)), ms(q(r.ttfb, 99)), ms(q(r.total, 50)), ms(q(r.total, 99)), r.failed)
+	fmt.Printf("| %s | %.0f | %.3f | %.3f | %.3f | %.3f | %d |\n", name, rate, proc.Ms(q(r.ttfb, 50)), proc.Ms(q(r.ttfb, 99)), proc.Ms(q(r.total, 50)), proc.Ms(q(r.total, 99)), r.failed)
 }
 
 // streamRun starts streams at a fixed rate and measures, from each
@@ -348,5 +344,3 @@ func holdStreams(ctx context.Context, o options, bin, dir string) error {
 func q(h *hdrhistogram.Histogram, p float64) time.Duration {
 	return time.Duration(h.ValueAtQuantile(p))
 }
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,7 +22,6 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
-	"github.com/jackc/pgx/v5"
 
 	"mitra/bench/load"
 	"mitra/bench/proc"
@@ -73,7 +71,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("machine: %d CPUs, %s; date %s\n\n", numCPU(), goVersion(), time.Now().UTC().Format(time.RFC3339))
+	fmt.Printf("machine: %d CPUs, %s; date %s\n\n", proc.NumCPU(), proc.GoVersion(), time.Now().UTC().Format(time.RFC3339))
 	fmt.Println("| database | scenario | load | req/s | p50 ms | p90 ms | p99 ms | errors | server CPU µs/req |")
 	fmt.Println("|---|---|---|--:|--:|--:|--:|--:|--:|")
 	dbs := []string{"sqlite"}
@@ -86,7 +84,7 @@ func run(ctx context.Context, o options) error {
 		if db == "postgres" {
 			schema := fmt.Sprintf("authbench_%d", time.Now().UnixNano())
 			env = append(env, "MITRA_DATABASE_URL="+o.postgres, "MITRA_DATABASE_SCHEMA="+schema)
-			defer dropSchema(o.postgres, schema)
+			defer proc.DropSchema(o.postgres, schema)
 		}
 		if err := benchDB(ctx, o, bin, db, env); err != nil {
 			return fmt.Errorf("%s: %w", db, err)
@@ -111,7 +109,7 @@ func benchDB(ctx context.Context, o options, bin, db string, env []string) error
 			per = fmt.Sprintf("%.0f", float64(cpu.Microseconds())/float64(r.Total))
 		}
 		fmt.Printf("| %s | %s | %s | %.0f | %.3f | %.3f | %.3f | %d | %s |\n", db, scenario, loadDesc, r.Achieved,
-			ms(r.P50), ms(r.P90), ms(r.P99), r.Errors(), per)
+			proc.Ms(r.P50), proc.Ms(r.P90), proc.Ms(r.P99), r.Errors(), per)
 	}
 	var next atomic.Uint64
 	me := func() *http.Request {
@@ -207,26 +205,4 @@ func closedLoop(workers int, d time.Duration, newOp func(w int) func() error) lo
 
 func q(h *hdrhistogram.Histogram, p float64) time.Duration {
 	return time.Duration(h.ValueAtQuantile(p))
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-func dropSchema(url, schema string) {
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return
-	}
-	defer c.Close(ctx)
-	_, _ = c.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
-}
-
-func numCPU() int {
-	b, _ := os.ReadFile("/proc/cpuinfo")
-	return strings.Count(string(b), "processor\t:")
-}
-
-func goVersion() string {
-	out, _ := exec.Command("go", "version").Output()
-	return strings.TrimSpace(string(out))
 }

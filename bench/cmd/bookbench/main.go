@@ -86,7 +86,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	fmt.Printf("machine: %d CPUs; date %s; %d policies, %d agents × %d policies, %d customers each\n\n",
-		numCPU(), time.Now().UTC().Format(time.RFC3339), o.policies, o.agents, o.policies/o.agents, o.policies/o.agents/5)
+		proc.NumCPU(), time.Now().UTC().Format(time.RFC3339), o.policies, o.agents, o.policies/o.agents, o.policies/o.agents/5)
 	dbs := []string{"sqlite"}
 	if o.postgres != "" {
 		dbs = append(dbs, "postgres")
@@ -102,7 +102,7 @@ func run(ctx context.Context, o options) error {
 			schema := fmt.Sprintf("bookbench_%d", time.Now().UnixNano())
 			env = append(env, "MITRA_DATABASE_URL="+o.postgres, "MITRA_DATABASE_SCHEMA="+schema)
 			dbo = database.Options{URL: o.postgres, Schema: schema}
-			defer dropSchema(o.postgres, schema)
+			defer proc.DropSchema(o.postgres, schema)
 		}
 		p, err := benchDB(ctx, o, bin, db, env, dbo)
 		if err != nil {
@@ -170,7 +170,7 @@ func benchDB(ctx context.Context, o options, bin, db string, env []string, dbo d
 			per = fmt.Sprintf("%.0f", float64(cpu.Microseconds())/float64(r.Total))
 		}
 		fmt.Printf("| %s | %s | %s | %.0f | %.3f | %.3f | %.3f | %d | %s |\n", db, scenario, loadDesc, r.Achieved,
-			ms(r.P50), ms(r.P90), ms(r.P99), r.Errors(), per)
+			proc.Ms(r.P50), proc.Ms(r.P90), proc.Ms(r.P99), r.Errors(), per)
 	}
 	var next atomic.Uint64
 	pick := func() (int, *rand.Rand) {
@@ -467,21 +467,4 @@ func explain(ctx context.Context, d *database.DB, db, agentID, policyID, from, t
 		out = append(out, fmt.Sprintf("%s plan, %s:\n```\n%s\n```", db, q.Name, strings.Join(lines, "\n")))
 	}
 	return out, nil
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-func dropSchema(url, schema string) {
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return
-	}
-	defer c.Close(ctx)
-	_, _ = c.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
-}
-
-func numCPU() int {
-	b, _ := os.ReadFile("/proc/cpuinfo")
-	return strings.Count(string(b), "processor\t:")
 }
