@@ -52,24 +52,11 @@ func TestJobInsertedInTxRunsOnlyIfCommitted(t *testing.T) {
 		w := &greetWorker{seen: make(chan string, 10), runs: new(atomic.Int32)}
 		workers := river.NewWorkers()
 		river.AddWorker(workers, w)
-		q, err := jobs.New(db, jobs.Options{Workers: workers, PollInterval: 50 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := q.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		defer func() {
-			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			defer cancel()
-			if err := q.Stop(sctx); err != nil {
-				t.Errorf("stop: %v", err)
-			}
-		}()
+		q := startQueue(t, db, jobs.Options{Workers: workers, PollInterval: 50 * time.Millisecond})
 
 		// Rolled back: the job must never run.
 		rollback := errors.New("rollback")
-		err = db.InTx(ctx, func(tx *database.Tx) error {
+		err := db.InTx(ctx, func(tx *database.Tx) error {
 			if _, err := q.InsertTx(ctx, tx, greetArgs{Name: "rolled-back"}, nil); err != nil {
 				return err
 			}
@@ -154,18 +141,7 @@ func TestRunNowRunsAScheduledJob(t *testing.T) {
 		w := &greetWorker{seen: make(chan string, 10), runs: new(atomic.Int32)}
 		workers := river.NewWorkers()
 		river.AddWorker(workers, w)
-		q, err := jobs.New(db, jobs.Options{Workers: workers, PollInterval: 50 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := q.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		defer func() {
-			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			defer cancel()
-			_ = q.Stop(sctx)
-		}()
+		q := startQueue(t, db, jobs.Options{Workers: workers, PollInterval: 50 * time.Millisecond})
 		if _, err := q.Insert(ctx, greetArgs{Name: "later"}, &river.InsertOpts{ScheduledAt: time.Now().Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
@@ -218,18 +194,7 @@ func TestWorkersLogThroughTheQueueLogger(t *testing.T) {
 	w := &logWorker{done: make(chan struct{})}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, w)
-	q, err := jobs.New(db, jobs.Options{Workers: workers, PollInterval: 50 * time.Millisecond, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := q.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		_ = q.Stop(sctx)
-	}()
+	q := startQueue(t, db, jobs.Options{Workers: workers, PollInterval: 50 * time.Millisecond, Logger: logger})
 	if _, err := q.Insert(ctx, logArgs{}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -248,3 +213,23 @@ func TestWorkersLogThroughTheQueueLogger(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// startQueue starts a queue on db and stops it, checked, when the test ends.
+func startQueue(t *testing.T, db *database.DB, o jobs.Options) *jobs.Queue {
+	t.Helper()
+	q, err := jobs.New(db, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := q.Stop(ctx); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+	return q
+}
