@@ -174,12 +174,15 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, er
 		limits[access.Role(role)] = ai.RoleLimits{RequestsPerMinute: l.RequestsPerMinute, DailyTokens: l.DailyTokens, MonthlyTokens: l.MonthlyTokens}
 	}
 	a.ai = ai.New(ai.Config{BaseURL: cfg.AIBaseURL, APIKey: cfg.AIAPIKey, DefaultModel: cfg.AIDefaultModel, Models: cfg.AIModels,
-		Fallbacks: cfg.AIFallbacks, AppURL: cfg.AIAppURL, AppName: cfg.AIAppName},
+		Fallbacks: cfg.AIFallbacks, AppURL: cfg.AIAppURL, AppName: cfg.AIAppName, SafetyModel: cfg.AISafetyModel},
 		ai.Deps{DB: a.db, Limiter: a.limiter, Limits: limits, Logger: log.With("component", "ai")})
 	a.closers = append(a.closers, a.ai.Close)
 	a.auth.RegisterDataSource(a.ai) // AI calls in privacy export and erasure
 	if a.ai.Enabled() {
 		a.persona.Model = a.ai
+	}
+	if a.ai.SafetyEnabled() {
+		a.persona.Reviewer = a.ai
 	}
 	if !a.ai.Enabled() {
 		log.Warn("MITRA_AI_API_KEY not set: AI routes answer 503 ai_unavailable")

@@ -150,8 +150,13 @@ func (g *Gateway) Admit(ctx context.Context, p access.Principal) (Admission, err
 
 // resolveModel picks the model: the requested one if allowed, else the
 // default. It returns the models to try, in order.
-func (g *Gateway) resolveModel(requested string) ([]string, error) {
+func (g *Gateway) resolveModel(requested, endpoint string) ([]string, error) {
 	m := requested
+	if endpoint == EndpointSafety && m == g.cfg.SafetyModel {
+		// The server's own safety call: the operator chose the model, the
+		// allow-list (what callers may choose) does not apply.
+		return []string{m}, nil
+	}
 	if m == "" {
 		m = g.cfg.DefaultModel
 	}
@@ -240,7 +245,7 @@ type call struct {
 // up to MaxAttempts tries with backoff and jitter on retryable failures,
 // honouring Retry-After, all before any byte reaches the client.
 func (g *Gateway) open(ctx context.Context, c *call, stream bool) (*http.Response, error) {
-	models, err := g.resolveModel(c.req.Model)
+	models, err := g.resolveModel(c.req.Model, c.endpoint)
 	if err != nil {
 		return nil, err
 	}
@@ -444,6 +449,42 @@ func (g *Gateway) CompleteText(ctx context.Context, p access.Principal, system, 
 	ctx, cancel := context.WithTimeout(ctx, g.callTimeout())
 	defer cancel()
 	comp, err := g.Complete(ctx, p, ChatRequest{Messages: []Message{{Role: "system", Content: system}, {Role: "user", Content: user}}, MaxTokens: &maxTokens}, EndpointAnalyze)
+	if err != nil {
+		return "", err
+	}
+	return comp.Choices[0].Message.Content, nil
+}
+
+// EndpointSafety is the ledger's name for the crisis second opinion.
+const EndpointSafety = "safety"
+
+// SafetyEnabled reports whether the crisis second opinion is on.
+func (g *Gateway) SafetyEnabled() bool { return g.Enabled() && g.cfg.SafetyModel != "" }
+
+// safetyRate bounds second opinions per user: a chat message costs one, so
+// this is well above any chat allowance, and only stops a flood.
+var safetyRate = ratelimit.PerMinute(60, 30)
+
+// SafetyText makes the crisis second opinion's call (persona.Reviewer) on
+// the safety model, at temperature 0, recorded under EndpointSafety. The
+// caller's chat rate and token allowance do not gate it (a person at risk
+// is never refused a safety reading for having chatted a lot); a limit of
+// its own stops a flood. ctx bounds it.
+func (g *Gateway) SafetyText(ctx context.Context, p access.Principal, system, user string, maxTokens int) (string, error) {
+	if !g.SafetyEnabled() {
+		return "", errNotConfigured
+	}
+	if g.limiter != nil {
+		res, err := g.limiter.Allow(ctx, "ai:safety:"+p.UserID, safetyRate)
+		if err != nil {
+			g.log.Warn("ai rate limiter unavailable", "err", err)
+		} else if !res.Allowed {
+			return "", &apperr.Error{Code: apperr.RateLimited, Message: "too many safety readings", RetryAfter: res.RetryAfter}
+		}
+	}
+	zero := 0.0
+	comp, err := g.Complete(ctx, p, ChatRequest{Model: g.cfg.SafetyModel, Temperature: &zero, MaxTokens: &maxTokens,
+		Messages: []Message{{Role: "system", Content: system}, {Role: "user", Content: user}}}, EndpointSafety)
 	if err != nil {
 		return "", err
 	}

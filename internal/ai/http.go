@@ -13,6 +13,7 @@ import (
 	"mitra/internal/platform/apperr"
 	"mitra/internal/platform/httpx"
 	"mitra/internal/platform/ids"
+	"mitra/internal/platform/logging"
 )
 
 // Endpoints recorded in the ledger.
@@ -39,6 +40,15 @@ type ChatAnswer struct {
 // "reply" string, or nil when there is nothing to say.
 type SafetyCheck interface {
 	Check(ctx context.Context, p access.Principal, userMessages []string) (json.RawMessage, error)
+}
+
+// SafetyReview is the chat's second opinion on the user's messages (the
+// Persona product's crisis reviewer), an optional extension of
+// SafetyCheck. It runs beside the model call on the Mitra surface and
+// returns a notice when a closer reading raises the risk above what the
+// check found, or nil. It must bound its own time.
+type SafetyReview interface {
+	Review(ctx context.Context, p access.Principal, userMessages []string) (json.RawMessage, error)
 }
 
 // PromptSource writes the system prompt of a Mitra-surface chat (the
@@ -188,8 +198,9 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 		}
 	}
 	var notice json.RawMessage
+	var texts []string
 	if h.Safety != nil {
-		texts := userTexts()
+		texts = userTexts()
 		if convID != "" {
 			if recent := convs.RecentUserMessages(ctx, convID, 10); len(recent) > 0 {
 				texts = recent
@@ -200,6 +211,36 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 			return
 		}
 	}
+	// The second opinion runs beside the model call; the answer waits for
+	// it (reviewed) only where it would speak first: before the stream's
+	// first byte or the JSON answer. Where the check already found risk
+	// and the model failed, the person is answered at once.
+	var review chan json.RawMessage
+	if rv, ok := h.Safety.(SafetyReview); ok && persona {
+		review = make(chan json.RawMessage, 1)
+		go func() {
+			n, err := rv.Review(ctx, p, texts)
+			if err != nil {
+				logging.FromContext(ctx).Warn("crisis second opinion failed", "err", err)
+			}
+			review <- n
+		}()
+	}
+	reviewed := func() json.RawMessage {
+		if review != nil {
+			if n := <-review; n != nil {
+				notice = n
+			}
+			review = nil
+		}
+		return notice
+	}
+	orReviewed := func() json.RawMessage {
+		if notice != nil {
+			return notice
+		}
+		return reviewed()
+	}
 	answerNotice := func(stream bool) {
 		if persona {
 			h.writeNoticeOnly(w, r, p, convs, convID, stream, notice)
@@ -208,7 +249,7 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 		}
 	}
 	if prepErr != nil {
-		if notice != nil {
+		if orReviewed() != nil {
 			answerNotice(req.Stream) // a stale conversation id must not cost a person at risk their answer
 			return
 		}
@@ -224,7 +265,7 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 	if h.Prompts != nil {
 		sys, err := h.Prompts.SystemPrompt(ctx, personaID)
 		if err != nil {
-			if notice == nil {
+			if orReviewed() == nil {
 				httpx.WriteError(w, r, err)
 				return
 			}
@@ -244,7 +285,7 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 	adm, err := h.G.Admit(ctx, p)
 	adm.Headers(w.Header())
 	if err != nil {
-		if notice != nil {
+		if orReviewed() != nil {
 			// A person at risk gets the safety reply and resources even when
 			// no model can answer (not configured, over quota).
 			answerNotice(req.Stream)
@@ -268,15 +309,15 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 					return err
 				}
 			}
-			if notice != nil {
-				_, err := fmt.Fprintf(w, "event: crisis\ndata: %s\n\n", notice)
+			if n := reviewed(); n != nil {
+				_, err := fmt.Fprintf(w, "event: crisis\ndata: %s\n\n", n)
 				return err
 			}
 			return nil
 		}
 		started, text, err := h.G.StreamText(ctx, p, req, endpoint, w, prelude)
 		if err != nil && !started && ctx.Err() == nil {
-			if notice != nil {
+			if orReviewed() != nil {
 				answerNotice(true)
 				return
 			}
@@ -296,7 +337,7 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 		if r.Context().Err() != nil {
 			return // the client left (or the call ran out of time): nobody to answer
 		}
-		if notice != nil {
+		if orReviewed() != nil {
 			answerNotice(false) // the upstream failed or refused: the person is still answered
 			return
 		}
@@ -307,7 +348,7 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 	w.Header().Set("Cache-Control", "no-store")
 	v := shape(comp, raw)
 	if a, ok := v.(ChatAnswer); ok {
-		a.Crisis, a.ConversationID = notice, convID
+		a.Crisis, a.ConversationID = reviewed(), convID
 		v = a
 	}
 	switch v := v.(type) {

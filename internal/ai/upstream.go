@@ -25,6 +25,9 @@ type Config struct {
 	Fallbacks    []string // tried in order when the chosen model fails
 	AppURL       string   // OpenRouter attribution: HTTP-Referer
 	AppName      string   // OpenRouter attribution: X-Title
+	// SafetyModel reads chat messages for the crisis second opinion
+	// (SafetyText); empty: no second opinion.
+	SafetyModel string
 
 	ConnectTimeout    time.Duration // TCP+TLS connect (default 5s)
 	FirstByteTimeout  time.Duration // until response headers (default 60s)

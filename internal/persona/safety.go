@@ -36,16 +36,29 @@ func (s *Service) Check(ctx context.Context, p access.Principal, userMessages []
 	if len(userMessages) == 0 {
 		return nil, nil
 	}
-	var conv crisis.Conversation
-	now := s.Now()
-	var r crisis.Result
-	for i, m := range userMessages {
-		// The client sends no times: earlier messages count as just before.
-		r = conv.AssessAt(m, now.Add(time.Duration(i-len(userMessages))*time.Second))
-	}
+	r := assess(userMessages, s.Now())
 	if !r.AtLeast(crisis.LevelModerate) {
 		return nil, nil
 	}
+	return s.notify(ctx, p, r)
+}
+
+// assess reads the user's messages in order with the local detector,
+// keeping the conversation's context, and returns the latest's reading.
+// The client sends no times: earlier messages count as just before now.
+func assess(userMessages []string, now time.Time) crisis.Result {
+	var conv crisis.Conversation
+	var r crisis.Result
+	for i, m := range userMessages {
+		r = conv.AssessAt(m, now.Add(time.Duration(i-len(userMessages))*time.Second))
+	}
+	return r
+}
+
+// notify answers a chat reading at moderate or above: the notice (the
+// safe-messaging reply and resources in the user's language), counted, and
+// the rules' follow-up started.
+func (s *Service) notify(ctx context.Context, p access.Principal, r crisis.Result) (json.RawMessage, error) {
 	lang := "en"
 	if r.Language == "id" || r.Language == "mixed" {
 		lang = "id"

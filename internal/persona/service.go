@@ -20,7 +20,10 @@ type Service struct {
 	Now     func() time.Time
 	Country CountryOf // optional: the user's country, for crisis resources
 	Model   Completer // optional: the AI gateway, for analysis
-	Jobs    Enqueuer  // the job queue, for the crisis workflow
+	// Reviewer is the crisis second opinion on chat messages (the AI
+	// gateway's safety model); optional.
+	Reviewer Reviewer
+	Jobs     Enqueuer // the job queue, for the crisis workflow
 	// UserName returns a user's name (the identity service provides it),
 	// "" when unknown: messages to emergency contacts say who they are about.
 	UserName func(ctx context.Context, userID string) string

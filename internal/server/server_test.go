@@ -242,5 +242,8 @@ func personaService(db *database.DB, e *authtest.Env, gw *ai.Gateway) *persona.S
 	if gw.Enabled() {
 		ps.Model = gw
 	}
+	if gw.SafetyEnabled() {
+		ps.Reviewer = gw
+	}
 	return ps
 }

@@ -75,6 +75,7 @@ type Config struct {
 	AIFallbacks    []string
 	AIAppURL       string
 	AIAppName      string
+	AISafetyModel  string
 	AILimits       map[string]AILimit // by role
 
 	CrisisWebhookURL    string
@@ -380,6 +381,13 @@ func settings() []setting {
 		}},
 		{"ai-app-name", "MITRA_AI_APP_NAME", "Mitra", "OpenRouter attribution: X-Title", false, func(c *Config, v string) error {
 			c.AIAppName = v
+			return nil
+		}},
+		{"ai-safety-model", "MITRA_AI_SAFETY_MODEL", "openai/gpt-4o-mini", "model of the crisis second opinion on Persona chat messages the local detector puts below high (it may raise, never lower, the risk); off: no second opinion", false, func(c *Config, v string) error {
+			if v == "off" {
+				v = ""
+			}
+			c.AISafetyModel = v
 			return nil
 		}},
 		{"ai-limits", "MITRA_AI_LIMITS", "", "per-role AI limits, role:requests_per_minute:daily_tokens:monthly_tokens[,...] (0 = unlimited); unset roles keep their defaults", false, func(c *Config, v string) error {
