@@ -36,9 +36,9 @@ func reviewServer(t *testing.T) (*httptest.Server, *fakeupstream.Server, string,
 func quietRisk(t *testing.T) string {
 	t.Helper()
 	for _, m := range []string{
+		"kasih tau mama aku sayang dia ya",
+		"pls feed my cat tomorrow morning ok",
 		"besok aku udah gak bakal ngerepotin siapa siapa lagi",
-		"tolong kasih tau kucingku ke siapa ya nanti",
-		"I gave my guitar to my brother today, he will need it more than me",
 		"semua urusan udah aku beresin, tinggal nunggu malam",
 	} {
 		if crisis.Detect(m).Level == crisis.LevelNone {

@@ -18,10 +18,10 @@ import (
 // when held-out rows are added, update the digest in the same change and say
 // so in the commit.
 //
-// On 2026-11-22 the old held-out rows (h001-h212), evaluated several times,
-// were moved to dev (d562-d773). The split is empty until the fresh set is
-// added: this is the digest of zero rows (SHA-256 of nothing).
-const heldoutDigest = "ad701eb3f119824ffed83189b57f13b7f73650c321b0140f8c83f91965a23079"
+// On 2026-11-22 (third session) the held-out set g001-g349, evaluated four
+// times, moved to dev, and a fresh one (g350-g866, two blind writers) took
+// its place (testdata/README.md, History, item 12).
+const heldoutDigest = "49181293b1d23afdc2b93cb7caa3c94b6327cbe104e2453ca091e028680cd472"
 
 // Thresholds from issue 5; they apply to the whole corpus and to the
 // held-out split on its own.
@@ -269,7 +269,10 @@ func TestCorpus(t *testing.T) {
 			}
 		}
 		if g.Level != s.level || (g.Level > LevelNone && g.Category != s.cat) {
-			if os.Getenv("CRISIS_SHOW") == "" || strings.Contains(os.Getenv("CRISIS_SHOW"), s.split) {
+			// Held-out misses are printed only on request: reading them
+			// is the first step to tuning on them.
+			show := os.Getenv("CRISIS_SHOW")
+			if show == "" && s.split == "dev" || strings.Contains(show, s.split) {
 				misses = append(misses, fmt.Sprintf("%-7s %s want %-8s got %-8s %-17s %v  %q", s.split, s.id, s.level, g.Level, g.Category, g.Signals, s.text))
 			}
 		}
@@ -291,31 +294,18 @@ func TestCorpus(t *testing.T) {
 	type floor struct{ recallMod, recall, fpr float64 }
 	target := floor{minRecallModerate, minRecall, maxFalsePositive}
 	//
-	// The fresh held-out set (g001-g349, written blind by someone who never
-	// saw the detector or its corpus) was evaluated once on 2026-11-22:
-	// recall 0.629, 0.624 for moderate and above, FPR 0.031, far below the
-	// targets; the whole corpus (which includes it) 0.931 / 0.927 / 0.006.
-	// Those first evaluations are its floors.
-	//
-	// With the learned component (model.go), evaluated once on the held-out
-	// split after it was frozen: held-out recall 0.780, 0.780 for moderate
-	// and above, FPR 0.049; whole corpus 0.960 / 0.959 / 0.010. The floors
-	// rise to those; the targets stay out of reach on held-out.
-	//
-	// Two more batches written blind by two other helpers (d1522-d2743, 1222
-	// rows; the detector of the time found 0.657 and 0.601 of their risky
-	// messages) went into dev and the model was retrained on them (rules
-	// unchanged). Held-out, evaluated once more: recall 0.876, 0.879 for
-	// moderate and above, FPR 0.049; whole corpus 0.985 / 0.983 / 0.011.
-	// Then, for safety and not for the held-out figures, the model was
-	// barred from overruling a trigger the rules set aside ("kys" aimed at
-	// someone else had become imminent) and capped at high (imminent alerts
-	// emergency contacts: it needs the rules' evidence). Fourth held-out
-	// evaluation: 0.871 / 0.872 / FPR 0.055 (9/163). Those are the floors.
+	// History of the held-out floors: testdata/README.md, items 9-12. The
+	// current held-out set (g350-g866, 517 rows written blind by two
+	// helpers on 2026-11-22) measured, with the detector of the time,
+	// recall 0.873, 0.832 for moderate and above, FPR 0.060; then, after
+	// three more rounds of blind training batches (d2744-d20337) and the
+	// retrained model, once more: recall 0.968, 0.956 for moderate and above
+	// (216/226), FPR 0.013 (3/233). Recall and false positives meet the
+	// targets; moderate and above does not (0.98). Those are the floors.
 	floors := map[string]floor{
 		"full":    target,
 		"dev":     target,
-		"heldout": {0.87, 0.87, 0.06},
+		"heldout": {0.95, 0.96, 0.02},
 	}
 	for _, sp := range splits {
 		m := computeMetrics(samples, got, sp.keep)

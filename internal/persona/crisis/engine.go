@@ -566,15 +566,24 @@ func detectWith(text string, m *model, d *decision) (Result, uint32) {
 			sc.addSig("bare_mention")
 		}
 	}
-	if m != nil && best == LevelNone {
+	if m != nil && best < LevelHigh {
 		z := m.scores(e, sc)
 		if lvl, cat, ok := d.combine(z, best, len(sc.supp) > 0); ok {
-			// The triggers the rules set aside, if any, stay visible.
-			for _, s := range sc.supp {
-				sc.addSig(s)
+			if lvl == LevelNone {
+				// Set aside by the model: the rules' signals stay visible
+				// as set aside.
+				for _, s := range sc.sigs {
+					sc.addSupp(s)
+				}
+				sc.addSupp("model")
+			} else {
+				// The triggers the rules set aside, if any, stay visible.
+				for _, s := range sc.supp {
+					sc.addSig(s)
+				}
+				sc.addSig("model")
 			}
 			best, bestCat = lvl, cat
-			sc.addSig("model")
 		}
 	}
 	res := Result{Level: best, Category: bestCat, Language: lang}

@@ -19,9 +19,10 @@ import (
 // cross-validation on the development split, one fold per batch it was
 // written in, picks the margins, then the model is trained on the whole split
 // and written to model.bin. Without
-// -update the test retrains and fails unless the result equals the embedded
-// file byte for byte, so the shipped weights are always the ones this code
-// trains from this corpus.
+// -update, and with CRISIS_RETRAIN=1 (.ci/run sets it; retraining takes
+// about a minute), the test retrains and fails unless the result equals the
+// embedded file byte for byte, so the shipped weights are always the ones
+// this code trains from this corpus.
 //
 //go:generate go test -run ^TestModelWeights$ -count=1 . -update
 
@@ -65,10 +66,11 @@ type decision struct {
 	// raise[k] is the margin (logit) head k must reach for the model to put
 	// the level at Level(k+1).
 	raise [headImminent + 1]float32
-	// veto is added to every margin when the rules saw a trigger and set it
-	// aside (negated, third person, "you", hyperbole, gaming, lyrics) and
-	// found no risk: the model must then be surer, but can still raise.
-	veto float32
+	// lower is the margin under which the low head sets aside a low or
+	// moderate reading of the rules (a trigger word used in a way the rules
+	// did not foresee: "this exam is gonna unalive me"); high and imminent
+	// readings always stand.
+	lower float32
 	// floor is the least level the model gives (moderate shows the crisis
 	// notice in chat); ceiling is the most.
 	floor, ceiling Level
@@ -83,7 +85,7 @@ type model struct {
 	w     []int8          // bucket-major: w[b*nHeads+h]
 }
 
-const modelMagic = "CRM1"
+const modelMagic = "CRM2"
 
 var (
 	modelOnce sync.Once
@@ -104,7 +106,7 @@ func theModel() *model {
 }
 
 // encode writes the model in the weights file format (little endian):
-// magic, feature config (7 bytes), decision (4 raise margins, veto: float32;
+// magic, feature config (7 bytes), decision (4 raise margins, lower: float32;
 // floor, ceiling: a byte each), bias and scale per head (float32), then the
 // int8 weights, bucket-major: a bucket with a non-zero weight as the byte 1
 // and its nHeads weights, a run of empty buckets as the byte 0 and a uvarint
@@ -122,7 +124,7 @@ func (m *model) encode() []byte {
 	for _, r := range m.dec.raise {
 		f32(r)
 	}
-	f32(m.dec.veto)
+	f32(m.dec.lower)
 	out = append(out, byte(m.dec.floor), byte(m.dec.ceiling))
 	for h := range nHeads {
 		f32(m.bias[h])
@@ -189,7 +191,7 @@ func decodeModel(b []byte) (*model, error) {
 	for k := range m.dec.raise {
 		m.dec.raise[k] = f32()
 	}
-	m.dec.veto = f32()
+	m.dec.lower = f32()
 	if len(b) < 2 {
 		return nil, bad
 	}
@@ -385,35 +387,43 @@ func (m *model) scores(e *engine, sc *scratch) [nHeads]float32 {
 	return z
 }
 
-// combine decides whether the model raises the rules' assessment. The
-// model speaks only when the rules found no risk (when they did, their level
-// stands: cross-validation found the model's levels less exact than theirs,
-// see docs/decisions/0010-crisis-detection.md). It finds risk when the low
-// head ("at least low") reaches its margin; its level is then the highest k
-// whose head reaches its margin, at least floor and at most ceiling.
-// suppressed says the rules read a trigger and set it aside (negated,
-// third person, "you", hyperbole, gaming, lyrics): the model then does not
-// raise at all. Its word-level features cannot tell "kys" aimed at someone
-// from "kms", and no development message with a suppressed trigger was a
-// risk the model caught; a raise there (up to imminent, which alerts
-// emergency contacts) would overrule an explicit reading with a guess.
-// The category is the category head's. ok is false when the model does not
-// raise.
+// combine decides whether the model changes the rules' reading. The rules'
+// high and imminent always stand. A low or moderate reading is set aside
+// (none) when the low head is below the lower margin: the model is sure the
+// trigger was used in a way the rules did not foresee. Otherwise the model
+// may raise a reading of none or low: it finds risk when the low head
+// reaches its margin, and its level is then the highest k whose head
+// reaches its margin, at least floor and at most ceiling; it raises only
+// above the rules' level (so a passive wish the rules read as low can become
+// moderate: the blind writers labelled many such wishes moderate, and the
+// error is on the side of showing help). suppressed says the rules read a
+// trigger and set it aside (negated, third person, "you", hyperbole, gaming,
+// lyrics): the model then does not raise at all. Its word-level features
+// cannot tell "kys" aimed at someone from "kms", and a raise there would
+// overrule an explicit reading with a guess. The category is the category
+// head's. ok is false when the rules' reading stands.
 func (d *decision) combine(z [nHeads]float32, rules Level, suppressed bool) (Level, Category, bool) {
-	if rules != LevelNone || suppressed {
+	switch {
+	case rules >= LevelHigh:
+		return rules, CategoryNone, false
+	case rules > LevelNone && z[headLow] < d.lower:
+		return LevelNone, CategoryNone, true
+	case rules == LevelModerate, rules == LevelNone && suppressed:
 		return rules, CategoryNone, false
 	}
-	extra := float32(0)
-	if z[headLow] < d.raise[headLow]+extra {
-		return LevelNone, CategoryNone, false
+	if z[headLow] < d.raise[headLow] {
+		return rules, CategoryNone, false
 	}
 	lvl := LevelLow
 	for k := headModerate; k <= headImminent; k++ {
-		if z[k] >= d.raise[k]+extra {
+		if z[k] >= d.raise[k] {
 			lvl = Level(k + 1)
 		}
 	}
 	lvl = min(max(lvl, d.floor), d.ceiling)
+	if lvl <= rules {
+		return rules, CategoryNone, false
+	}
 	cat := SuicidalIdeation
 	if z[headSelfHarm] >= 0 {
 		cat = SelfHarm

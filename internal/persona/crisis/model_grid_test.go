@@ -72,12 +72,11 @@ func TestModelGrid(t *testing.T) {
 			}
 			aucs[k] = auc(p, n)
 		}
-		// recall of the low head at out-of-fold FPR 0.01, 0.03, 0.05 (no veto)
+		// recall of the low head at out-of-fold FPR 0.01, 0.03, 0.05
 		var recs []float64
 		for _, fpr := range []float64{0.01, 0.03, 0.05} {
 			c := cfg
 			c.fprBudget = fpr
-			c.veto = 0
 			d := chooseDecision(c, rows, rv, z)
 			tp, pos, mtp, mpos := 0, 0, 0, 0
 			for i, r := range rows {
