@@ -128,7 +128,7 @@ func TestUndeliverableAlertShowsOnTheEvent(t *testing.T) {
 		user := access.WithPrincipal(context.Background(), access.Principal{UserID: "u-fail", Role: access.Member})
 		contact, events := confirmedContact(t, db, s, user)
 		senders := s.Texts
-		s.Texts.SMS = nil // the channel went away after the contact chose it
+		s.Texts.SMS, s.Texts.WhatsApp = nil, nil // both channels went away after the contact chose one
 		if err := s.RunContactAlert(context.Background(), persona.CrisisContactAlertArgs{EventID: events[0], ContactID: contact}); err == nil {
 			t.Fatal("an undeliverable alert was not cancelled")
 		}
@@ -145,6 +145,36 @@ func TestUndeliverableAlertShowsOnTheEvent(t *testing.T) {
 		}
 		if got := msg91.To("+6281234567890"); len(got) != 1 {
 			t.Fatalf("%d alerts after the failed one, want 1", len(got))
+		}
+	})
+}
+
+// When the contact's channel cannot deliver, the alert goes to the same
+// number by the other channel, and is recorded as sent by it (not failed).
+func TestAlertFallsBackToTheOtherChannel(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *database.DB) {
+		msg91 := textfake.NewMSG91(t, "msg91-key")
+		wa := textfake.NewWhatsApp(t, "wa-token", "1065403522")
+		v, _ := vault.Parse(vault.NewKeySpec("c5"))
+		s, _ := contactNode(t, db, v, persona.Workflow{PublicURL: "https://mitra.example/"}, msg91.URL, wa.URL)
+		user := access.WithPrincipal(context.Background(), access.Principal{UserID: "u-fallback", Role: access.Member})
+		contact, events := confirmedContact(t, db, s, user)
+		msg91.FailNext(400, `{"type":"error","message":"Invalid mobile number"}`)
+		if err := s.RunContactAlert(context.Background(), persona.CrisisContactAlertArgs{EventID: events[0], ContactID: contact}); err != nil {
+			t.Fatal(err)
+		}
+		if got := wa.To("+6281234567890"); len(got) != 1 {
+			t.Fatalf("%d WhatsApp alerts, want 1 (SMS failed: %d SMS)", len(got), len(msg91.To("+6281234567890")))
+		}
+		var channel, reason, status string
+		if err := db.QueryRow(context.Background(), `SELECT channel, reason, status FROM crisis_contact_alerts WHERE event_id = ? AND contact_id = ?`, events[0], contact).Scan(&channel, &reason, &status); err != nil {
+			t.Fatal(err)
+		}
+		if channel != "whatsapp" || reason != "fallback_from_sms" || status != "sent" {
+			t.Fatalf("alert recorded as %s/%s/%s", status, channel, reason)
+		}
+		if e, err := s.Event(context.Background(), events[0]); err != nil || e.AlertsFailed != 0 {
+			t.Fatalf("event %+v %v", e, err)
 		}
 	})
 }

@@ -448,18 +448,34 @@ func (w *contactAlertWorker) Work(ctx context.Context, job *river.Job[CrisisCont
 		return s.recordAlert(ctx, a, c.Channel, "skipped", "recently_alerted", "")
 	}
 	params := []string{s.userName(ctx, e.UserID, c.Language), s.emergencyNumber(ctx, e.UserID, c.Phone, c.Language), s.optOutLink(c.ID)}
-	id, err := s.sendText(ctx, c.Channel, c.Phone, templateAlert, c.Language, params, fill(textIn(alertText, c.Language), params))
-	if err != nil {
-		if isPermanent(err) {
-			logging.FromContext(ctx).Error("crisis alert undeliverable", "event_id", a.EventID, "contact_id", c.ID, "err", err)
-			if rerr := s.recordAlert(ctx, a, c.Channel, "failed", "undeliverable", ""); rerr != nil {
-				return rerr
-			}
-			return river.JobCancel(err)
-		}
+	text := fill(textIn(alertText, c.Language), params)
+	id, err := s.sendText(ctx, c.Channel, c.Phone, templateAlert, c.Language, params, text)
+	if err == nil {
+		return s.recordAlert(ctx, a, c.Channel, "sent", "", id)
+	}
+	if !isPermanent(err) {
 		return err
 	}
-	return s.recordAlert(ctx, a, c.Channel, "sent", "", id)
+	// The contact's channel cannot deliver (the number is not on WhatsApp,
+	// the SMS route was withdrawn): the same number by the other channel.
+	// The contact agreed to be alerted, not to a channel.
+	other := ChannelWhatsApp
+	if c.Channel == ChannelWhatsApp {
+		other = ChannelSMS
+	}
+	id, ferr := s.sendText(ctx, other, c.Phone, templateAlert, c.Language, params, text)
+	if ferr == nil {
+		logging.FromContext(ctx).Warn("crisis alert sent by the fallback channel", "event_id", a.EventID, "contact_id", c.ID, "channel", other, "err", err)
+		return s.recordAlert(ctx, a, other, "sent", "fallback_from_"+c.Channel, id)
+	}
+	if !isPermanent(ferr) {
+		return ferr // retried: the contact's channel first again, then this one
+	}
+	logging.FromContext(ctx).Error("crisis alert undeliverable", "event_id", a.EventID, "contact_id", c.ID, "err", err, "fallback_err", ferr)
+	if rerr := s.recordAlert(ctx, a, c.Channel, "failed", "undeliverable", ""); rerr != nil {
+		return rerr
+	}
+	return river.JobCancel(err)
 }
 
 // claimContactAlert takes the contact's cooldown for this event: it
