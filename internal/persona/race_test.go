@@ -92,16 +92,24 @@ func confirmedContact(t *testing.T, db *database.DB, s *persona.Service, user co
 	return c.ID, events
 }
 
+// alertFixture is a node with both text channels faked, a user with one
+// confirmed SMS contact, and two open events of theirs.
+func alertFixture(t *testing.T, db *database.DB, key, userID string) (s *persona.Service, msg91, wa *textfake.Server, contact string, events [2]string) {
+	t.Helper()
+	msg91 = textfake.NewMSG91(t, "msg91-key")
+	wa = textfake.NewWhatsApp(t, "wa-token", "1065403522")
+	v, _ := vault.Parse(vault.NewKeySpec(key))
+	s, _ = contactNode(t, db, v, persona.Workflow{PublicURL: "https://mitra.example/"}, msg91.URL, wa.URL)
+	user := access.WithPrincipal(context.Background(), access.Principal{UserID: userID, Role: access.Member})
+	contact, events = confirmedContact(t, db, s, user)
+	return s, msg91, wa, contact, events
+}
+
 // Two events alerting one contact at once send one alert: the 6-hour
 // cooldown is claimed before sending, not checked and then sent.
 func TestContactCooldownHoldsUnderConcurrentAlerts(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, db *database.DB) {
-		msg91 := textfake.NewMSG91(t, "msg91-key")
-		wa := textfake.NewWhatsApp(t, "wa-token", "1065403522")
-		v, _ := vault.Parse(vault.NewKeySpec("c2"))
-		s, _ := contactNode(t, db, v, persona.Workflow{PublicURL: "https://mitra.example/"}, msg91.URL, wa.URL)
-		user := access.WithPrincipal(context.Background(), access.Principal{UserID: "u-cool", Role: access.Member})
-		contact, events := confirmedContact(t, db, s, user)
+		s, msg91, _, contact, events := alertFixture(t, db, "c2", "u-cool")
 		parallel(2, func(i int) {
 			if err := s.RunContactAlert(context.Background(), persona.CrisisContactAlertArgs{EventID: events[i], ContactID: contact}); err != nil {
 				t.Error(err)
@@ -121,12 +129,7 @@ func TestContactCooldownHoldsUnderConcurrentAlerts(t *testing.T) {
 // contact's cooldown: the next event reaches them.
 func TestUndeliverableAlertShowsOnTheEvent(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, db *database.DB) {
-		msg91 := textfake.NewMSG91(t, "msg91-key")
-		wa := textfake.NewWhatsApp(t, "wa-token", "1065403522")
-		v, _ := vault.Parse(vault.NewKeySpec("c3"))
-		s, _ := contactNode(t, db, v, persona.Workflow{PublicURL: "https://mitra.example/"}, msg91.URL, wa.URL)
-		user := access.WithPrincipal(context.Background(), access.Principal{UserID: "u-fail", Role: access.Member})
-		contact, events := confirmedContact(t, db, s, user)
+		s, msg91, _, contact, events := alertFixture(t, db, "c3", "u-fail")
 		senders := s.Texts
 		s.Texts.SMS, s.Texts.WhatsApp = nil, nil // both channels went away after the contact chose one
 		if err := s.RunContactAlert(context.Background(), persona.CrisisContactAlertArgs{EventID: events[0], ContactID: contact}); err == nil {
@@ -153,12 +156,7 @@ func TestUndeliverableAlertShowsOnTheEvent(t *testing.T) {
 // number by the other channel, and is recorded as sent by it (not failed).
 func TestAlertFallsBackToTheOtherChannel(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, db *database.DB) {
-		msg91 := textfake.NewMSG91(t, "msg91-key")
-		wa := textfake.NewWhatsApp(t, "wa-token", "1065403522")
-		v, _ := vault.Parse(vault.NewKeySpec("c5"))
-		s, _ := contactNode(t, db, v, persona.Workflow{PublicURL: "https://mitra.example/"}, msg91.URL, wa.URL)
-		user := access.WithPrincipal(context.Background(), access.Principal{UserID: "u-fallback", Role: access.Member})
-		contact, events := confirmedContact(t, db, s, user)
+		s, msg91, wa, contact, events := alertFixture(t, db, "c5", "u-fallback")
 		msg91.FailNext(400, `{"type":"error","message":"Invalid mobile number"}`)
 		if err := s.RunContactAlert(context.Background(), persona.CrisisContactAlertArgs{EventID: events[0], ContactID: contact}); err != nil {
 			t.Fatal(err)
