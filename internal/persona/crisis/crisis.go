@@ -88,8 +88,10 @@
 // unalive me"), the model sets the reading aside: none, with the rules'
 // signals and "model" among those set aside. The margins were chosen by
 // cross-validation on the development split, one fold per batch it was
-// written in: an out-of-fold false-positive rate of 0.03 for the raise, and
-// at most 1% of the rules' low and moderate positives set aside. [Conversation]
+// written in: an out-of-fold false-positive rate of 0.03 for the raise, at
+// most 1% of the rules' low and moderate positives set aside, and a raise to
+// high (which reaches a counselor) only beyond 99.5% of the negatives' high
+// scores. [Conversation]
 // works on the combined level.
 //
 // The model is trained by go generate (TestModelWeights with -update, in

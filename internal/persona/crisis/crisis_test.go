@@ -155,11 +155,24 @@ func TestBriefNegatives(t *testing.T) {
 		"temen gue pengen bunuh diri, gimana bantu dia", "i'm not suicidal", "it's 20 kms from here",
 		"mati aja lu", "you should kill yourself", "laper bgt mau mati", "ngakak sampe mau mati",
 		"i'd rather die than wear crocs", "pengen ngilang dari sosmed", "beli tali sepatu",
-		"highest bridge near me?", "jembatan paling tinggi di mana?", "lagi cutting sayur",
+		"highest bridge near me?", "jembatan paling tinggi di jakarta apa?", "lagi cutting sayur",
 		"cutting onions", "i cut my finger while cooking", "this cake is to die for",
 	} {
 		if got := Detect(s); got.Level != LevelNone || got.Category != CategoryNone {
 			t.Errorf("Detect(%q) = %s/%s %v, want none", s, got.Level, got.Category, got.Signals)
+		}
+	}
+}
+
+// A bare question about a means or a place that the learned component reads
+// as risky on its own (the blind writers' risky conversations are full of
+// them; their harmless twins say why they ask) is held below high: it may
+// show resources, but it does not reach a counselor without the rules'
+// evidence or the conversation's (decision 0010, highFPR).
+func TestBareMeansQuestionsStayBelowHigh(t *testing.T) {
+	for _, s := range []string{"jembatan paling tinggi di mana?", "I gave my old bike to my cousin", "the blue ones are in the kitchen drawer"} {
+		if got := Detect(s); got.Level >= LevelHigh {
+			t.Errorf("Detect(%q) = %s %v, want below high", s, got.Level, got.Signals)
 		}
 	}
 }
@@ -179,7 +192,7 @@ func TestNegationScope(t *testing.T) {
 		{"i can't stop thinking about killing myself", LevelModerate, si},
 		{"udah 3 bulan ga sh tapi sekarang pengen lagi", LevelModerate, sh},
 		{"I don't want to live anymore", LevelLow, si}, // the negation is the meaning
-		{"gue udah gak mau hidup lagi", LevelLow, si},
+		{"gue udah gak mau hidup lagi", passive, si},
 	})
 	if r := Detect("I would never hurt myself"); !slices.Contains(r.Signals, "negated") {
 		t.Errorf("signals %v lack negated", r.Signals)

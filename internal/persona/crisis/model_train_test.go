@@ -77,7 +77,7 @@ func loadDev(t testing.TB) []devRow {
 
 // devBatches are the first ids of the batches the development split was
 // written in (testdata/README.md, History); a new batch adds its first id.
-var devBatches = []int{1, 375, 495, 562, 774, 976, 1084, 1169, 1251, 1334, 1434, 1522, 2142, 2744, 3093, 3593, 4093, 4593, 5093, 5543, 6043, 6643, 7243, 7843, 8443, 8943, 9543, 10143, 10743, 11343, 11943, 12543, 13143, 13740, 14340, 14940, 15539, 16139, 16739, 17339, 17939, 18539, 19138, 19738}
+var devBatches = []int{1, 375, 495, 562, 774, 976, 1084, 1169, 1251, 1334, 1434, 1522, 2142, 2744, 3093, 3593, 4093, 4593, 5093, 5543, 6043, 6643, 7243, 7843, 8443, 8943, 9543, 10143, 10743, 11343, 11943, 12543, 13143, 13740, 14340, 14940, 15539, 16139, 16739, 17339, 17939, 18539, 19138, 19738, 20338, 20855, 21455, 22055, 22655, 23255, 23855, 24455, 25042, 25641, 26241, 26841}
 
 func batchOf(num int) int {
 	b := 0
@@ -96,13 +96,16 @@ type trainConfig struct {
 	eta      float64 // AdaGrad learning rate
 	l2       float64 // L2 penalty, applied to the weights a sample touches
 	negW     float64 // weight of a negative sample on the ordinal heads
-	convRows bool    // train on the conversation rows whose text alone carries their label (see contextual)
+	convRows string  // which conversation rows to train on: "none", "notctx", "first" (see trainable)
 	seed     uint64
 	// The decision (see chooseDecision): the folds whose out-of-fold scores
 	// choose the margins, and what the margins are chosen for.
 	folds     string  // "batch": one fold per writing batch (devBatches); "group5": 5 folds
 	fprBudget float64 // out-of-fold false-positive rate allowed to the model
 	overRate  float64 // share of the positive rows labelled below a head's level that the head may raise to it
+	// highFPR is the share of the negative rows whose high head may reach
+	// its margin (out of fold): a raise to high reaches a counselor.
+	highFPR float64
 	// lowerRate is the share of the positive rows the rules read as low or
 	// moderate that the model may set aside (out of fold): the lower
 	// margin is chosen for it.
@@ -119,12 +122,13 @@ var shippedConfig = trainConfig{
 	eta:       0.5,
 	l2:        3e-4,
 	negW:      1,
-	convRows:  true,
+	convRows:  "notctx",
 	seed:      1,
 	folds:     "batch",
 	fprBudget: 0.03,
 	overRate:  0.05,
 	lowerRate: 0.01,
+	highFPR:   0.005,
 	floor:     LevelLow,
 	ceiling:   LevelHigh, // imminent (an act under way) needs the rules' evidence
 }
@@ -351,13 +355,31 @@ func contextual(rows []devRow) []bool {
 }
 
 // trainable says which rows the model is trained on: every standalone row,
-// and the conversation rows (unless cfg.convRows is false) that are not
-// contextual.
+// and, unless cfg.convRows is "none", conversation rows whose text alone
+// carries their label. "notctx" (the first rule) drops the rows the rules
+// raise by context; "first" keeps only a conversation's first row and its
+// rows labelled none: any later risky row may owe its label to the turns
+// before it ("is the rooftop open at night" is high after "I wish I could
+// disappear"), and training on it teaches the model that the question alone
+// is risky.
 func trainable(cfg trainConfig, rows []devRow) []bool {
-	ctx := contextual(rows)
+	var ctx []bool
+	if cfg.convRows == "notctx" {
+		ctx = contextual(rows)
+	}
 	out := make([]bool, len(rows))
+	prev := ""
 	for i, r := range rows {
-		out[i] = r.conv == "-" || cfg.convRows && !ctx[i]
+		first := r.conv != prev
+		prev = r.conv
+		switch {
+		case r.conv == "-":
+			out[i] = true
+		case cfg.convRows == "notctx":
+			out[i] = !ctx[i]
+		case cfg.convRows == "first":
+			out[i] = first || r.level == LevelNone
+		}
 	}
 	return out
 }
@@ -451,6 +473,15 @@ func chooseDecision(cfg trainConfig, rows []devRow, rv []rulesView, z [][nHeads]
 		}
 		d.raise[k] = quantile(below, cfg.overRate)
 	}
+	// A raise to high opens an event for the counselor: of the negatives,
+	// at most highFPR may reach the high head's margin (out of fold).
+	var negHigh []float32
+	for i, r := range rows {
+		if r.level == LevelNone {
+			negHigh = append(negHigh, z[i][headHigh])
+		}
+	}
+	d.raise[headHigh] = max(d.raise[headHigh], quantile(negHigh, cfg.highFPR))
 	// lower: at most lowerRate of the positives the rules read as low or
 	// moderate fall under it.
 	var ruled []float32
