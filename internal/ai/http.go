@@ -211,20 +211,27 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 			return
 		}
 	}
-	// The second opinion runs beside the model call; the answer waits for
-	// it (reviewed) only where it would speak first: before the stream's
-	// first byte or the JSON answer. Where the check already found risk
-	// and the model failed, the person is answered at once.
+	// The second opinion runs beside the model call, once the call is
+	// admitted (a caller over their limits costs no safety call); the
+	// answer waits for it (reviewed) only where it would speak first:
+	// before the stream's first byte or the JSON answer. Where the check
+	// already found risk and the model failed, the person is answered at
+	// once.
 	var review chan json.RawMessage
-	if rv, ok := h.Safety.(SafetyReview); ok && persona {
-		review = make(chan json.RawMessage, 1)
-		go func() {
+	startReview := func() {
+		rv, ok := h.Safety.(SafetyReview)
+		if !ok || !persona {
+			return
+		}
+		ch := make(chan json.RawMessage, 1)
+		go func(ctx context.Context) {
 			n, err := rv.Review(ctx, p, texts)
 			if err != nil {
 				logging.FromContext(ctx).Warn("crisis second opinion failed", "err", err)
 			}
-			review <- n
-		}()
+			ch <- n
+		}(ctx)
+		review = ch
 	}
 	reviewed := func() json.RawMessage {
 		if review != nil {
@@ -249,7 +256,7 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 		}
 	}
 	if prepErr != nil {
-		if orReviewed() != nil {
+		if notice != nil {
 			answerNotice(req.Stream) // a stale conversation id must not cost a person at risk their answer
 			return
 		}
@@ -265,7 +272,7 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 	if h.Prompts != nil {
 		sys, err := h.Prompts.SystemPrompt(ctx, personaID)
 		if err != nil {
-			if orReviewed() == nil {
+			if notice == nil {
 				httpx.WriteError(w, r, err)
 				return
 			}
@@ -285,7 +292,7 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 	adm, err := h.G.Admit(ctx, p)
 	adm.Headers(w.Header())
 	if err != nil {
-		if orReviewed() != nil {
+		if notice != nil {
 			// A person at risk gets the safety reply and resources even when
 			// no model can answer (not configured, over quota).
 			answerNotice(req.Stream)
@@ -294,6 +301,7 @@ func (h Handlers) serveChat(w http.ResponseWriter, r *http.Request, endpoint str
 		httpx.WriteError(w, r, err)
 		return
 	}
+	startReview()
 	// Never let one call generate more than the caller has left.
 	if rem := adm.Quota.remaining(); rem >= 0 && (req.MaxTokens == nil || int64(*req.MaxTokens) > rem) {
 		n := int(max(1, min(rem, 32000)))

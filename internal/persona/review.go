@@ -47,7 +47,8 @@ Category: self_harm for self-injury not aimed at death, suicidal_ideation otherw
 Answer with JSON only, no prose: {"level":"none|low|moderate|high|imminent","category":"none|suicidal_ideation|self_harm"}`
 
 // reviewInput writes the reviewer's user message: the latest messages,
-// each cut to 2000 bytes, with tag look-alikes inside them defused.
+// each cut to 2000 bytes, with angle brackets escaped so that none can
+// close or open a tag.
 func reviewInput(userMessages []string) string {
 	if len(userMessages) > reviewMessages {
 		userMessages = userMessages[len(userMessages)-reviewMessages:]
@@ -60,7 +61,7 @@ func reviewInput(userMessages []string) string {
 				m = m[:len(m)-1]
 			}
 		}
-		m = strings.NewReplacer("<message>", "(message)", "</message>", "(/message)").Replace(m)
+		m = strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(m) // no tag of the user's can close ours
 		b.WriteString("<message>")
 		b.WriteString(m)
 		b.WriteString("</message>\n")
@@ -108,7 +109,8 @@ func (s *Service) Review(ctx context.Context, p access.Principal, userMessages [
 	if local.AtLeast(reviewCeiling) {
 		return nil, nil
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), reviewTimeout)
+	parent := context.WithoutCancel(ctx)
+	ctx, cancel := context.WithTimeout(parent, reviewTimeout)
 	defer cancel()
 	log := logging.FromContext(ctx)
 	out, err := s.Reviewer.SafetyText(ctx, p, reviewPrompt, reviewInput(userMessages), 40)
@@ -128,5 +130,15 @@ func (s *Service) Review(ctx context.Context, p access.Principal, userMessages [
 	r := local
 	r.Level, r.Category = lvl, cat
 	r.Signals = append(append([]string{}, local.Signals...), fmt.Sprintf("review:%s", lvl))
-	return s.notify(ctx, p, r)
+	// The follow-up gets its own time: the model call may have used up
+	// the review's (resources of the wrong country would be worse than a
+	// moment's wait). A local notice was already counted: a raise is not
+	// a second notice.
+	nctx, ncancel := context.WithTimeout(parent, notifyTimeout)
+	defer ncancel()
+	return s.notify(nctx, p, r, !local.AtLeast(crisis.LevelModerate))
 }
+
+// notifyTimeout bounds the follow-up of a raised reading (resources,
+// event or check-in), after the review's own time.
+const notifyTimeout = 3 * time.Second

@@ -40,7 +40,7 @@ func (s *Service) Check(ctx context.Context, p access.Principal, userMessages []
 	if !r.AtLeast(crisis.LevelModerate) {
 		return nil, nil
 	}
-	return s.notify(ctx, p, r)
+	return s.notify(ctx, p, r, true)
 }
 
 // assess reads the user's messages in order with the local detector,
@@ -56,16 +56,18 @@ func assess(userMessages []string, now time.Time) crisis.Result {
 }
 
 // notify answers a chat reading at moderate or above: the notice (the
-// safe-messaging reply and resources in the user's language), counted, and
-// the rules' follow-up started.
-func (s *Service) notify(ctx context.Context, p access.Principal, r crisis.Result) (json.RawMessage, error) {
+// safe-messaging reply and resources in the user's language), counted for
+// the report when count is set, and the rules' follow-up started.
+func (s *Service) notify(ctx context.Context, p access.Principal, r crisis.Result, count bool) (json.RawMessage, error) {
 	lang := "en"
 	if r.Language == "id" || r.Language == "mixed" {
 		lang = "id"
 	}
 	country, res := s.crisisResources(ctx, p.UserID, lang)
 	n := Notice{Level: r.Level, Category: r.Category, Signals: r.Signals, Language: lang, Reply: safeReply(lang, r.Level, country, res), Country: country, Resources: res}
-	s.recordNotice(ctx, r.Level, "chat")
+	if count {
+		s.recordNotice(ctx, r.Level, "chat")
+	}
 	// What follows is the rules' (high and above always open an event for
 	// the counselor queue; below, only when the rule involves a person). A
 	// failure here must not cost the person their answer: it is logged.
