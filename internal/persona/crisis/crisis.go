@@ -84,8 +84,8 @@
 // "model"; it does not raise a message whose trigger the rules set aside
 // (negated, third person, "you", hyperbole, gaming, lyrics). Where the
 // rules read low or moderate and the low head is far below its margin (a
-// trigger word used in a way the rules did not foresee: "this exam is gonna
-// unalive me"), the model sets the reading aside: none, with the rules'
+// trigger word used in a way the rules did not foresee: "the anime finale made
+// me want to die in the best way"), the model sets the reading aside: none, with the rules'
 // signals and "model" among those set aside. The margins were chosen by
 // cross-validation on the development split, one fold per batch it was
 // written in: an out-of-fold false-positive rate of 0.03 for the raise, at

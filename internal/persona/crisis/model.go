@@ -68,7 +68,7 @@ type decision struct {
 	raise [headImminent + 1]float32
 	// lower is the margin under which the low head sets aside a low or
 	// moderate reading of the rules (a trigger word used in a way the rules
-	// did not foresee: "this exam is gonna unalive me"); high and imminent
+	// did not foresee: "i'm unaliving rn bye" after a crush texted back); high and imminent
 	// readings always stand.
 	lower float32
 	// floor is the least level the model gives (moderate shows the crisis
