@@ -513,36 +513,14 @@ func (s *Service) Customers(ctx context.Context, in CustomerQuery) (*CustomerPag
 	if err != nil {
 		return nil, err
 	}
-	limit, col := l.limit, l.col
-	rows, err := s.DB.Query(ctx, l.sql, l.args...)
+	today := todayIn(s.Now())
+	list, next, err := listPage(ctx, s.DB, l, func(rows *database.Rows, key *string) (*Customer, error) {
+		return scanCustomer(scanWith(func(dest ...any) error { return rows.Scan(append(dest, key)...) }), today)
+	}, func(c *Customer) (string, time.Time) { return c.ID, c.CreatedAt })
 	if err != nil {
 		return nil, fmt.Errorf("insurance: customers: %w", err)
 	}
-	defer rows.Close()
-	today := todayIn(s.Now())
-	out := &CustomerPage{Customers: []*Customer{}}
-	var keys []string
-	for rows.Next() {
-		var key string
-		c, err := scanCustomer(scanWith(func(dest ...any) error { return rows.Scan(append(dest, &key)...) }), today)
-		if err != nil {
-			return nil, fmt.Errorf("insurance: customers: %w", err)
-		}
-		out.Customers, keys = append(out.Customers, c), append(keys, key)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("insurance: customers: %w", err)
-	}
-	if len(out.Customers) > limit {
-		out.Customers = out.Customers[:limit]
-		last := out.Customers[limit-1]
-		c := page.Cursor{ID: last.ID, Sort: keys[limit-1]}
-		if col == "created_at" {
-			c.Sort = last.CreatedAt.Format(time.RFC3339Nano)
-		}
-		out.NextCursor = c.Encode()
-	}
-	return out, nil
+	return &CustomerPage{Customers: list, NextCursor: next}, nil
 }
 
 // customerListQuery builds the query of a page of customers in scope sc:

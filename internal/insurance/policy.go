@@ -534,35 +534,17 @@ func (s *Service) Policies(ctx context.Context, in PolicyQuery) (*PolicyPage, er
 	if err != nil {
 		return nil, err
 	}
-	limit, col := l.limit, l.col
-	rows, err := s.DB.Query(ctx, l.sql, l.args...)
+	list, next, err := listPage(ctx, s.DB, l, func(rows *database.Rows, due *string) (*Policy, error) {
+		p, err := scanPolicy(rows, due)
+		if err != nil {
+			return nil, err
+		}
+		return &p.Policy, nil
+	}, func(p *Policy) (string, time.Time) { return p.ID, p.CreatedAt })
 	if err != nil {
 		return nil, fmt.Errorf("insurance: policies: %w", err)
 	}
-	defer rows.Close()
-	out := &PolicyPage{Policies: []*Policy{}}
-	var keys []string
-	for rows.Next() {
-		var due string
-		p, err := scanPolicy(rows, &due)
-		if err != nil {
-			return nil, fmt.Errorf("insurance: policies: %w", err)
-		}
-		out.Policies, keys = append(out.Policies, &p.Policy), append(keys, due)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("insurance: policies: %w", err)
-	}
-	if len(out.Policies) > limit {
-		out.Policies = out.Policies[:limit]
-		last := out.Policies[limit-1]
-		c := page.Cursor{ID: last.ID, Sort: keys[limit-1]}
-		if col == "created_at" {
-			c.Sort = last.CreatedAt.Format(time.RFC3339Nano)
-		}
-		out.NextCursor = c.Encode()
-	}
-	return out, nil
+	return &PolicyPage{Policies: list, NextCursor: next}, nil
 }
 
 var statusNames = map[string]bool{StatusInForce: true, StatusLapsed: true, StatusPaidUp: true, StatusMatured: true, StatusSurrendered: true, StatusClaimed: true}
@@ -581,6 +563,41 @@ type listQuery struct {
 	args  []any
 	col   string
 	limit int
+}
+
+// listPage runs the query of one page of a list: scan reads a row and its
+// sort key; the rows beyond the page's limit are cut, and the cursor of the
+// next page is made from the last item kept (ident gives its id and
+// creation time, the sort key of created_at order).
+func listPage[T any](ctx context.Context, db *database.DB, l listQuery, scan func(rows *database.Rows, key *string) (T, error), ident func(T) (string, time.Time)) ([]T, string, error) {
+	rows, err := db.Query(ctx, l.sql, l.args...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	out := []T{}
+	var keys []string
+	for rows.Next() {
+		var key string
+		item, err := scan(rows, &key)
+		if err != nil {
+			return nil, "", err
+		}
+		out, keys = append(out, item), append(keys, key)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	if len(out) <= l.limit {
+		return out, "", nil
+	}
+	out = out[:l.limit]
+	id, created := ident(out[l.limit-1])
+	c := page.Cursor{ID: id, Sort: keys[l.limit-1]}
+	if l.col == "created_at" {
+		c.Sort = created.Format(time.RFC3339Nano)
+	}
+	return out, c.Encode(), nil
 }
 
 // policyListQuery builds the query of a page of policies in scope sc: one
