@@ -49,7 +49,7 @@ func TestModelGrid(t *testing.T) {
 		{"l2=1e-3", func(c *trainConfig) { c.l2 = 1e-3 }},
 		{"negW=2", func(c *trainConfig) { c.negW = 2 }},
 		{"no-conv-rows", func(c *trainConfig) { c.convRows = "none" }},
-		{"conv-rows-notctx", func(c *trainConfig) { c.convRows = "notctx" }},
+		{"conv-rows-first", func(c *trainConfig) { c.convRows = "first" }},
 	}
 	for _, x := range vars {
 		cfg := base
