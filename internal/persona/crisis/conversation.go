@@ -2,6 +2,10 @@ package crisis
 
 import "time"
 
+// cueModel is the context cue of the learned component: its low head reached
+// the context margin (decision.ctx).
+const cueModel = 1 << 31
+
 // Context limits: a turn counts as recent when it is among the last
 // ContextTurns user messages and no older than ContextWindow.
 const (
@@ -24,7 +28,10 @@ type Turn struct {
 // least high when the conversation showed risk (low or above) within the
 // last ContextTurns messages and ContextWindow. Messages without such a cue
 // keep their own level: the detector does not turn "thanks for listening"
-// into a crisis.
+// into a crisis. Risk also persists: after a turn at moderate or above, a
+// message in which the learned component sees some risk, though less than it
+// needs on its own ("iya di kaki", "masih lanjut. rasanya tenang"), is at
+// least moderate.
 //
 // The zero value is ready to use. Its state is the exported Turns (at most
 // ContextTurns, oldest first), so the caller can store it with the
@@ -50,7 +57,7 @@ func (c *Conversation) AssessAt(text string, now time.Time) Result {
 // apply raises the standalone assessment r of a message with context cues
 // cues by the recent turns, and records it.
 func (c *Conversation) apply(r Result, cues uint32, now time.Time) Result {
-	if cues != 0 && r.Level < LevelHigh && !hasSignal(r.Signals, "negated") {
+	if cues&^cueModel != 0 && r.Level < LevelHigh && !hasSignal(r.Signals, "negated") {
 		if peak, cat := c.Recent(now); peak >= LevelLow {
 			e := theEngine()
 			var sigs []string
@@ -64,6 +71,15 @@ func (c *Conversation) apply(r Result, cues uint32, now time.Time) Result {
 				}
 			}
 			r.Level, r.Category, r.Signals = LevelHigh, cat, sigs
+		}
+	}
+	if cues&cueModel != 0 && r.Level < LevelModerate && (r.Level > LevelNone || len(r.Signals) == 0) {
+		if peak, cat := c.Recent(now); peak >= LevelModerate {
+			var sigs []string
+			if r.Level > LevelNone {
+				sigs = append(sigs, r.Signals...)
+			}
+			r.Level, r.Category, r.Signals = LevelModerate, cat, append(sigs, "context:recent_risk", "model")
 		}
 	}
 	c.record(now, r)

@@ -347,6 +347,51 @@ func TestConversationRaisesMeansAfterDistress(t *testing.T) {
 	}
 }
 
+// After a turn at moderate or above, a message in which the learned
+// component sees some risk (cueModel) is at least moderate; without that
+// cue, without recent risk at moderate, or over a trigger the rules set
+// aside, it keeps its own level.
+func TestConversationKeepsRiskInContext(t *testing.T) {
+	t0 := time.Date(2025, 3, 1, 22, 0, 0, 0, time.UTC)
+	at := func(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
+	risky := func() *Conversation {
+		c := &Conversation{}
+		c.record(t0, Result{Level: LevelModerate, Category: SelfHarm})
+		return c
+	}
+	none := Result{Level: LevelNone, Category: CategoryNone}
+	if r := risky().apply(none, cueModel, at(1)); r.Level != LevelModerate || r.Category != SelfHarm ||
+		!hasSignal(r.Signals, "context:recent_risk") || !hasSignal(r.Signals, "model") {
+		t.Errorf("model cue after moderate: %+v", r)
+	}
+	low := Result{Level: LevelLow, Category: SuicidalIdeation, Signals: []string{"passive_wish"}}
+	if r := risky().apply(low, cueModel, at(1)); r.Level != LevelModerate || !hasSignal(r.Signals, "passive_wish") {
+		t.Errorf("low with model cue after moderate: %+v", r)
+	}
+	if r := risky().apply(none, 0, at(1)); r.Level != LevelNone {
+		t.Errorf("no model cue: %+v", r)
+	}
+	setAside := Result{Level: LevelNone, Category: CategoryNone, Signals: []string{"negated"}}
+	if r := risky().apply(setAside, cueModel, at(1)); r.Level != LevelNone {
+		t.Errorf("a trigger the rules set aside: %+v", r)
+	}
+	if r := risky().apply(none, cueModel, t0.Add(ContextWindow+time.Minute)); r.Level != LevelNone {
+		t.Errorf("after the context window: %+v", r)
+	}
+	var passive Conversation
+	passive.record(t0, Result{Level: LevelLow, Category: SuicidalIdeation})
+	if r := passive.apply(none, cueModel, at(1)); r.Level != LevelNone {
+		t.Errorf("after a low turn only: %+v", r)
+	}
+	// The cue does not stand in for the rules' context cues: it never
+	// raises to high.
+	high := risky()
+	high.record(at(1), Result{Level: LevelHigh, Category: SuicidalIdeation})
+	if r := high.apply(none, cueModel, at(2)); r.Level != LevelModerate || r.Category != SuicidalIdeation {
+		t.Errorf("model cue after high: %+v", r)
+	}
+}
+
 func TestConversationForgets(t *testing.T) {
 	t0 := time.Date(2025, 3, 1, 22, 0, 0, 0, time.UTC)
 	var c Conversation

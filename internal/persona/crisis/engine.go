@@ -405,7 +405,7 @@ func compile() *engine {
 		}
 		e.rules = append(e.rules, r)
 	}
-	if len(e.cues) > 32 {
+	if len(e.cues) > 31 { // bit 31 is cueModel
 		panic("crisis: too many cues")
 	}
 
@@ -490,7 +490,8 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 const maxSlots = 12
 
 // detect assesses text with the rules and the embedded model, and also
-// reports the context cues it contains (a bit per engine.cues entry).
+// reports the context cues it contains (a bit per engine.cues entry, and
+// cueModel).
 func detect(text string) (Result, uint32) {
 	m := theModel()
 	return detectWith(text, m, &m.dec)
@@ -568,6 +569,9 @@ func detectWith(text string, m *model, d *decision) (Result, uint32) {
 	}
 	if m != nil && best < LevelHigh {
 		z := m.scores(e, sc)
+		if z[headLow] >= d.ctx {
+			cues |= cueModel
+		}
 		if lvl, cat, ok := d.combine(z, best, len(sc.supp) > 0); ok {
 			if lvl == LevelNone {
 				// Set aside by the model: the rules' signals stay visible

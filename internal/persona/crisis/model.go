@@ -71,6 +71,11 @@ type decision struct {
 	// did not foresee: "i'm unaliving rn bye" after a crush texted back); high and imminent
 	// readings always stand.
 	lower float32
+	// ctx is the margin at which the low head marks a message as risky in
+	// context: after a turn at moderate or above, such a message is at least
+	// moderate (Conversation.apply). It is far below raise[headLow]: the
+	// conversation already showed risk.
+	ctx float32
 	// floor is the least level the model gives (moderate shows the crisis
 	// notice in chat); ceiling is the most.
 	floor, ceiling Level
@@ -85,7 +90,7 @@ type model struct {
 	w     []int8          // bucket-major: w[b*nHeads+h]
 }
 
-const modelMagic = "CRM2"
+const modelMagic = "CRM3"
 
 var (
 	modelOnce sync.Once
@@ -106,7 +111,8 @@ func theModel() *model {
 }
 
 // encode writes the model in the weights file format (little endian):
-// magic, feature config (7 bytes), decision (4 raise margins, lower: float32;
+// magic, feature config (7 bytes), decision (4 raise margins, lower, ctx:
+// float32;
 // floor, ceiling: a byte each), bias and scale per head (float32), then the
 // int8 weights, bucket-major: a bucket with a non-zero weight as the byte 1
 // and its nHeads weights, a run of empty buckets as the byte 0 and a uvarint
@@ -125,6 +131,7 @@ func (m *model) encode() []byte {
 		f32(r)
 	}
 	f32(m.dec.lower)
+	f32(m.dec.ctx)
 	out = append(out, byte(m.dec.floor), byte(m.dec.ceiling))
 	for h := range nHeads {
 		f32(m.bias[h])
@@ -192,6 +199,7 @@ func decodeModel(b []byte) (*model, error) {
 		m.dec.raise[k] = f32()
 	}
 	m.dec.lower = f32()
+	m.dec.ctx = f32()
 	if len(b) < 2 {
 		return nil, bad
 	}
@@ -399,8 +407,12 @@ func (m *model) scores(e *engine, sc *scratch) [nHeads]float32 {
 // error is on the side of showing help). suppressed says the rules read a
 // trigger and set it aside (negated, third person, "you", hyperbole, gaming,
 // lyrics): the model then does not raise at all. Its word-level features
-// cannot tell "kys" aimed at someone from "kms", and a raise there would
-// overrule an explicit reading with a guess. The category is the category
+// cannot tell "kys" aimed at someone from "kms", or "i'm not going to jump
+// off the bridge" from the plan it denies, and a raise there would overrule
+// an explicit reading with a guess. (Out of fold, raising such messages when
+// the low head is far beyond its margin found more risk only over
+// negations and other people, which the issue requires be left alone.)
+// The category is the category
 // head's. ok is false when the rules' reading stands.
 func (d *decision) combine(z [nHeads]float32, rules Level, suppressed bool) (Level, Category, bool) {
 	switch {

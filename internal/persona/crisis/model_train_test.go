@@ -110,8 +110,12 @@ type trainConfig struct {
 	// moderate that the model may set aside (out of fold): the lower
 	// margin is chosen for it.
 	lowerRate float64
-	floor     Level // the least level a raise gives
-	ceiling   Level // the most
+	// ctxRate is the share of the negative conversation rows after a row
+	// labelled moderate or above whose low head may reach the context
+	// margin (out of fold): the ctx margin is chosen for it.
+	ctxRate float64
+	floor   Level // the least level a raise gives
+	ceiling Level // the most
 }
 
 // The configuration of the shipped model, chosen by cross-validation on the
@@ -128,6 +132,7 @@ var shippedConfig = trainConfig{
 	fprBudget: 0.03,
 	overRate:  0.05,
 	lowerRate: 0.01,
+	ctxRate:   0.2,
 	highFPR:   0.005,
 	floor:     LevelLow,
 	ceiling:   LevelHigh, // imminent (an act under way) needs the rules' evidence
@@ -387,7 +392,7 @@ func trainable(cfg trainConfig, rows []devRow) []bool {
 // rulesView is what the rules say about a row on its own.
 type rulesView struct {
 	level      Level
-	suppressed bool
+	suppressed bool // the rules read none, having set a trigger aside
 }
 
 func rulesOnly(text string) rulesView {
@@ -489,6 +494,28 @@ func chooseDecision(cfg trainConfig, rows []devRow, rv []rulesView, z [][nHeads]
 		if r.level > LevelNone && (rv[i].level == LevelLow || rv[i].level == LevelModerate) {
 			ruled = append(ruled, z[i][headLow])
 		}
+	}
+	// ctx: at most ctxRate of the harmless conversation rows that follow a
+	// row labelled moderate or above (within ContextTurns) reach it.
+	var after []float32
+	risky := map[string]int{} // conversation: index of its last row labelled moderate or above
+	seen := map[string]int{}  // conversation: rows so far
+	for i, r := range rows {
+		if r.conv == "-" {
+			continue
+		}
+		last, ok := risky[r.conv]
+		if r.level == LevelNone && ok && seen[r.conv]-last <= ContextTurns {
+			after = append(after, z[i][headLow])
+		}
+		if r.level >= LevelModerate {
+			risky[r.conv] = seen[r.conv]
+		}
+		seen[r.conv]++
+	}
+	d.ctx = float32(math.Inf(1))
+	if len(after) > 0 {
+		d.ctx = quantile(after, cfg.ctxRate)
 	}
 	d.lower = float32(math.Inf(-1))
 	if len(ruled) > 0 {
