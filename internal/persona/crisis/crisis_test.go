@@ -157,6 +157,7 @@ func TestBriefNegatives(t *testing.T) {
 		"i'd rather die than wear crocs", "pengen ngilang dari sosmed", "beli tali sepatu",
 		"highest bridge near me?", "jembatan paling tinggi di jakarta apa?", "lagi cutting sayur",
 		"cutting onions", "i cut my finger while cooking", "this cake is to die for",
+		"this chem exam is gonna unalive me lol", "my boss is gonna kill me if i'm late",
 	} {
 		if got := Detect(s); got.Level != LevelNone || got.Category != CategoryNone {
 			t.Errorf("Detect(%q) = %s/%s %v, want none", s, got.Level, got.Category, got.Signals)
