@@ -19,6 +19,11 @@ type Turn struct {
 	At       time.Time `json:"at"`
 	Level    Level     `json:"level"`
 	Category Category  `json:"category"`
+	// Carried says the level was carried over from an earlier turn by the
+	// learned component's cue (not by the message itself or a rule): such
+	// a turn does not carry risk further, so one risky message does not
+	// keep the notice coming for the rest of the conversation.
+	Carried bool `json:"carried,omitempty"`
 }
 
 // Conversation assesses the user messages of one conversation in order and
@@ -28,10 +33,12 @@ type Turn struct {
 // least high when the conversation showed risk (low or above) within the
 // last ContextTurns messages and ContextWindow. Messages without such a cue
 // keep their own level: the detector does not turn "thanks for listening"
-// into a crisis. Risk also persists: after a turn at moderate or above, a
-// message in which the learned component sees some risk, though less than it
-// needs on its own ("iya di kaki", "masih lanjut. rasanya tenang"), is at
-// least moderate.
+// into a crisis. Risk also persists: after a turn at moderate or above (of
+// its own, not carried over itself), a message in which the learned
+// component sees some risk, though less than it needs on its own ("masih
+// lanjut. rasanya tenang"), is at least moderate; not when the rules set a
+// trigger in it aside ("i'm not going to jump off the bridge, don't worry")
+// or the model set the rules' reading aside.
 //
 // The zero value is ready to use. Its state is the exported Turns (at most
 // ContextTurns, oldest first), so the caller can store it with the
@@ -73,16 +80,23 @@ func (c *Conversation) apply(r Result, cues uint32, now time.Time) Result {
 			r.Level, r.Category, r.Signals = LevelHigh, cat, sigs
 		}
 	}
+	carried := false
 	if cues&cueModel != 0 && r.Level < LevelModerate && (r.Level > LevelNone || len(r.Signals) == 0) {
-		if peak, cat := c.Recent(now); peak >= LevelModerate {
+		if peak, cat := c.recent(now, false); peak >= LevelModerate {
 			var sigs []string
 			if r.Level > LevelNone {
 				sigs = append(sigs, r.Signals...)
+				cat = r.Category // the message's own reading names what it is about
 			}
-			r.Level, r.Category, r.Signals = LevelModerate, cat, append(sigs, "context:recent_risk", "model")
+			for _, s := range []string{"context:recent_risk", "model"} {
+				if !hasSignal(sigs, s) {
+					sigs = append(sigs, s)
+				}
+			}
+			r.Level, r.Category, r.Signals, carried = LevelModerate, cat, sigs, true
 		}
 	}
-	c.record(now, r)
+	c.record(now, r, carried)
 	return r
 }
 
@@ -90,11 +104,17 @@ func (c *Conversation) apply(r Result, cues uint32, now time.Time) Result {
 // category (the latest one at that level); LevelNone and CategoryNone when
 // there is none.
 func (c *Conversation) Recent(now time.Time) (Level, Category) {
+	return c.recent(now, true)
+}
+
+// recent is Recent; without carried, turns whose level was carried over
+// (Turn.Carried) do not count.
+func (c *Conversation) recent(now time.Time, carried bool) (Level, Category) {
 	peak, cat := LevelNone, CategoryNone
 	n := len(c.Turns)
 	for i := max(0, n-ContextTurns); i < n; i++ {
 		t := c.Turns[i]
-		if now.Sub(t.At) > ContextWindow || !t.Level.Valid() {
+		if now.Sub(t.At) > ContextWindow || !t.Level.Valid() || t.Carried && !carried {
 			continue
 		}
 		if t.Level >= peak && t.Level > LevelNone {
@@ -107,8 +127,8 @@ func (c *Conversation) Recent(now time.Time) (Level, Category) {
 	return peak, cat
 }
 
-func (c *Conversation) record(now time.Time, r Result) {
-	c.Turns = append(c.Turns, Turn{At: now, Level: r.Level, Category: r.Category})
+func (c *Conversation) record(now time.Time, r Result, carried bool) {
+	c.Turns = append(c.Turns, Turn{At: now, Level: r.Level, Category: r.Category, Carried: carried})
 	if n := len(c.Turns); n > ContextTurns {
 		c.Turns = append(c.Turns[:0], c.Turns[n-ContextTurns:]...)
 	}

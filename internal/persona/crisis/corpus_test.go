@@ -203,6 +203,9 @@ func TestCorpusShape(t *testing.T) {
 	counts := map[key]int{}
 	for _, s := range samples {
 		if s.split == "heldout" {
+			if heldoutNum(s.id) <= 0 {
+				t.Errorf("held-out id %q is not g and a number", s.id)
+			}
 			held++
 			h.Write([]byte(s.line + "\n"))
 		}

@@ -157,7 +157,7 @@ func TestBriefNegatives(t *testing.T) {
 		"i'd rather die than wear crocs", "pengen ngilang dari sosmed", "beli tali sepatu",
 		"highest bridge near me?", "jembatan paling tinggi di jakarta apa?", "lagi cutting sayur",
 		"cutting onions", "i cut my finger while cooking", "this cake is to die for",
-		"this chem exam is gonna unalive me lol", "my boss is gonna kill me if i'm late",
+		"my boss is gonna kill me if i'm late",
 	} {
 		if got := Detect(s); got.Level != LevelNone || got.Category != CategoryNone {
 			t.Errorf("Detect(%q) = %s/%s %v, want none", s, got.Level, got.Category, got.Signals)
@@ -357,7 +357,7 @@ func TestConversationKeepsRiskInContext(t *testing.T) {
 	at := func(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
 	risky := func() *Conversation {
 		c := &Conversation{}
-		c.record(t0, Result{Level: LevelModerate, Category: SelfHarm})
+		c.record(t0, Result{Level: LevelModerate, Category: SelfHarm}, false)
 		return c
 	}
 	none := Result{Level: LevelNone, Category: CategoryNone}
@@ -380,16 +380,60 @@ func TestConversationKeepsRiskInContext(t *testing.T) {
 		t.Errorf("after the context window: %+v", r)
 	}
 	var passive Conversation
-	passive.record(t0, Result{Level: LevelLow, Category: SuicidalIdeation})
+	passive.record(t0, Result{Level: LevelLow, Category: SuicidalIdeation}, false)
 	if r := passive.apply(none, cueModel, at(1)); r.Level != LevelNone {
 		t.Errorf("after a low turn only: %+v", r)
+	}
+	// The message's own reading keeps its category, and a signal appears
+	// once.
+	own := Result{Level: LevelLow, Category: SuicidalIdeation, Signals: []string{"passive_wish", "model"}}
+	if r := risky().apply(own, cueModel, at(1)); r.Level != LevelModerate || r.Category != SuicidalIdeation ||
+		!slices.Equal(r.Signals, []string{"passive_wish", "model", "context:recent_risk"}) {
+		t.Errorf("own reading after self-harm: %+v", r)
+	}
+	// A carried turn does not carry risk further: one risky message keeps
+	// the notice for at most the ContextTurns cued messages after it.
+	chain := risky()
+	raised := 0
+	for i := 1; i <= 2*ContextTurns; i++ {
+		if r := chain.apply(none, cueModel, at(i)); r.Level == LevelModerate {
+			raised++
+		}
+	}
+	if raised != ContextTurns {
+		t.Errorf("one moderate turn carried %d cued turns, want %d", raised, ContextTurns)
 	}
 	// The cue does not stand in for the rules' context cues: it never
 	// raises to high.
 	high := risky()
-	high.record(at(1), Result{Level: LevelHigh, Category: SuicidalIdeation})
+	high.record(at(1), Result{Level: LevelHigh, Category: SuicidalIdeation}, false)
 	if r := high.apply(none, cueModel, at(2)); r.Level != LevelModerate || r.Category != SuicidalIdeation {
 		t.Errorf("model cue after high: %+v", r)
+	}
+}
+
+// With the shipped model: a follow-up the model alone reads as none stays
+// moderate after a self-harm message; thanks do not; the rules alone never
+// give the model's cue.
+func TestConversationKeepsRiskWithTheModel(t *testing.T) {
+	t0 := time.Date(2025, 3, 1, 22, 0, 0, 0, time.UTC)
+	follow := "masih lanjut. rasanya tenang"
+	if r := Detect(follow); r.Level >= LevelModerate {
+		t.Fatalf("Detect(%q) alone = %s; the test needs a follow-up below moderate", follow, r.Level)
+	}
+	var c Conversation
+	c.AssessAt("aku nyilet tangan lagi tadi malem", t0)
+	if r := c.AssessAt(follow, t0.Add(time.Minute)); r.Level != LevelModerate || r.Category != SelfHarm ||
+		!hasSignal(r.Signals, "context:recent_risk") {
+		t.Errorf("%q after self-harm: %+v", follow, r)
+	}
+	if r := c.AssessAt("makasih ya udah dengerin", t0.Add(2*time.Minute)); r.Level != LevelNone {
+		t.Errorf("thanks after self-harm: %+v", r)
+	}
+	for _, s := range []string{follow, "aku nyilet tangan lagi tadi malem", "highest bridge near me?"} {
+		if _, cues := detectWith(s, nil, nil); cues&cueModel != 0 {
+			t.Errorf("the rules alone gave the model's cue for %q", s)
+		}
 	}
 }
 

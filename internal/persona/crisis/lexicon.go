@@ -334,7 +334,7 @@ var lexicon = []struct {
 	{"KILLV", "kill, kills"},
 	{"HOWDEEP", "how deep, seberapa dalam, berapa dalam, seberapa dalem, berapa dalem, how far, how hard"},
 	{"VESSEL", "artery, arteries, vein, veins, nadi, urat nadi, pembuluh darah, the artery, an artery, a vein"},
-	{"KILLME", "kill me, kills me, unalive me, unalives me, unaliving me"},
+	{"KILLME", "kill me, kills me"},
 	{"FOODANIMAL", `ayam, sapi, kambing, ikan, bebek, babi, chicken, beef, pork, lamb, duck, fish, turkey, steak, daging,
 		meat, jeruk, bawang, pisang, kayu, tomat`},
 	{"MEANS", `pills, pill, pil, meds, obat, obatnya, tablet, tablets, paracetamol, parasetamol, panadol, tylenol, ibuprofen,

@@ -73,8 +73,8 @@ type decision struct {
 	lower float32
 	// ctx is the margin at which the low head marks a message as risky in
 	// context: after a turn at moderate or above, such a message is at least
-	// moderate (Conversation.apply). It is far below raise[headLow]: the
-	// conversation already showed risk.
+	// moderate unless the rules set a trigger in it aside (Conversation.apply).
+	// It is far below raise[headLow]: the conversation already showed risk.
 	ctx float32
 	// floor is the least level the model gives (moderate shows the crisis
 	// notice in chat); ceiling is the most.
@@ -200,6 +200,9 @@ func decodeModel(b []byte) (*model, error) {
 	}
 	m.dec.lower = f32()
 	m.dec.ctx = f32()
+	if m.dec.ctx != m.dec.ctx { // NaN
+		return nil, bad
+	}
 	if len(b) < 2 {
 		return nil, bad
 	}

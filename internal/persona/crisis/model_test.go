@@ -17,7 +17,8 @@ func TestModelFileRoundTrip(t *testing.T) {
 	if len(m.w) != nHeads<<m.cfg.bits {
 		t.Fatalf("%d weights for %d bits", len(m.w), m.cfg.bits)
 	}
-	if m.dec.floor < LevelLow || m.dec.ceiling > LevelImminent || m.dec.lower > m.dec.raise[headLow] {
+	if m.dec.floor < LevelLow || m.dec.ceiling > LevelImminent || m.dec.lower > m.dec.raise[headLow] ||
+		!(m.dec.ctx < m.dec.raise[headLow]) {
 		t.Fatalf("decision %+v", m.dec)
 	}
 	for _, bad := range [][]byte{

@@ -496,7 +496,11 @@ func chooseDecision(cfg trainConfig, rows []devRow, rv []rulesView, z [][nHeads]
 		}
 	}
 	// ctx: at most ctxRate of the harmless conversation rows that follow a
-	// row labelled moderate or above (within ContextTurns) reach it.
+	// row labelled moderate or above (within ContextTurns) reach it. The
+	// pool also holds rows the context raise leaves alone (a trigger the
+	// rules set aside, a reading of moderate or above), so fewer than
+	// ctxRate of the harmless follow-ups are raised: the error is on the
+	// side of fewer notices.
 	var after []float32
 	risky := map[string]int{} // conversation: index of its last row labelled moderate or above
 	seen := map[string]int{}  // conversation: rows so far
