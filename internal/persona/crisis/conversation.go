@@ -66,34 +66,22 @@ func (c *Conversation) AssessAt(text string, now time.Time) Result {
 func (c *Conversation) apply(r Result, cues uint32, now time.Time) Result {
 	if cues&^cueModel != 0 && r.Level < LevelHigh && !hasSignal(r.Signals, "negated") {
 		if peak, cat := c.Recent(now); peak >= LevelLow {
-			e := theEngine()
-			var sigs []string
-			if r.Level > LevelNone {
-				sigs = append(sigs, r.Signals...)
-			}
-			sigs = append(sigs, "context:recent_risk")
-			for i, cue := range e.cues {
-				if cues&(1<<i) != 0 && !hasSignal(sigs, cue) {
-					sigs = append(sigs, cue)
+			add := []string{"context:recent_risk"}
+			for i, cue := range theEngine().cues {
+				if cues&(1<<i) != 0 {
+					add = append(add, cue)
 				}
 			}
-			r.Level, r.Category, r.Signals = LevelHigh, cat, sigs
+			r.Level, r.Category, r.Signals = LevelHigh, cat, contextSignals(r, add...)
 		}
 	}
 	carried := false
 	if cues&cueModel != 0 && r.Level < LevelModerate && (r.Level > LevelNone || len(r.Signals) == 0) {
 		if peak, cat := c.recent(now, false); peak >= LevelModerate {
-			var sigs []string
 			if r.Level > LevelNone {
-				sigs = append(sigs, r.Signals...)
 				cat = r.Category // the message's own reading names what it is about
 			}
-			for _, s := range []string{"context:recent_risk", "model"} {
-				if !hasSignal(sigs, s) {
-					sigs = append(sigs, s)
-				}
-			}
-			r.Level, r.Category, r.Signals, carried = LevelModerate, cat, sigs, true
+			r.Level, r.Category, r.Signals, carried = LevelModerate, cat, contextSignals(r, "context:recent_risk", "model"), true
 		}
 	}
 	c.record(now, r, carried)
@@ -132,6 +120,22 @@ func (c *Conversation) record(now time.Time, r Result, carried bool) {
 	if n := len(c.Turns); n > ContextTurns {
 		c.Turns = append(c.Turns[:0], c.Turns[n-ContextTurns:]...)
 	}
+}
+
+// contextSignals returns the signals of a message raised by its context: its
+// own (when it had a reading; a none result's signals are what the rules set
+// aside), then each of add not already there.
+func contextSignals(r Result, add ...string) []string {
+	var sigs []string
+	if r.Level > LevelNone {
+		sigs = append(sigs, r.Signals...)
+	}
+	for _, s := range add {
+		if !hasSignal(sigs, s) {
+			sigs = append(sigs, s)
+		}
+	}
+	return sigs
 }
 
 func hasSignal(sigs []string, s string) bool {
